@@ -1,0 +1,39 @@
+# Coffer build, run and test targets. `make help` lists them.
+GO        ?= go
+BIN       := bin
+TOOLS_BIN := $(CURDIR)/bin/tools
+
+.PHONY: help build run test unit e2e tools lint bench fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build cofferd into bin/
+	$(GO) build -o $(BIN)/cofferd ./cmd/cofferd
+
+run: build ## start cofferd with the embedded defaults (data in ./coffer-data)
+	$(BIN)/cofferd
+
+test: unit e2e ## run every test: unit tests with the race detector, then end-to-end tests
+
+unit: ## unit and contract tests with the race detector
+	$(GO) test -race -count=1 ./...
+
+tools: ## build the third-party clients the e2e tests drive into bin/tools
+	bash test/e2e/install-tools.sh
+
+e2e: tools ## end-to-end tests with real clients and the OCI conformance suite
+	COFFER_TOOLS_BIN=$(TOOLS_BIN) $(GO) test -count=1 -timeout 25m ./test/e2e/...
+
+lint: ## golangci-lint with the curated configuration in .golangci.yml
+	$(GO) vet ./...
+	$(GO) tool -modfile=tools/go.mod golangci-lint run ./...
+
+bench: build ## side-by-side benchmark with CNCF Distribution (see docs/benchmarks.md)
+	bash test/bench/run.sh
+
+fuzz: ## run each fuzz target for 30 seconds
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/digest/
+
+clean: ## remove build output
+	rm -rf $(BIN)

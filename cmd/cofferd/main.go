@@ -1,0 +1,52 @@
+// Command cofferd is the Coffer server: an OCI registry and (soon) an
+// S3-compatible object store over one content-addressed blob store.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/cofferhq/coffer/internal/config"
+	"github.com/cofferhq/coffer/internal/server"
+	"github.com/cofferhq/coffer/internal/telemetry"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("cofferd", flag.ContinueOnError)
+	var flags config.Flags
+	flags.Register(fs)
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVersion {
+		fmt.Println(server.Version)
+		return 0
+	}
+
+	cfg, unknownEnv, err := config.Load(flags, os.Environ())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cofferd:", err)
+		return 2
+	}
+	logger := telemetry.NewLogger(os.Stderr, cfg.Log.Format, cfg.Log.Level)
+	for _, name := range unknownEnv {
+		logger.Warn("environment variable matches no configuration key", "variable", name)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := server.Run(ctx, cfg, logger, os.Stdout); err != nil {
+		logger.Error("cofferd failed", "error", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,149 @@
+// Package authn turns request credentials into a Principal. This version
+// knows the root user; Keycloak tokens, personal access tokens and S3
+// access keys plug in behind the same Authenticator seam.
+package authn
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Principal is the identity a request acts as.
+type Principal struct {
+	// Subject identifies the principal, for example "root".
+	Subject string
+	// Method names how the principal authenticated, for example "basic".
+	Method string
+}
+
+// ErrInvalidCredentials reports credentials that do not match any identity.
+var ErrInvalidCredentials = errors.New("invalid credentials")
+
+// credentialsFile is the name, inside the data directory, of the file
+// that keeps generated root credentials (the password only as a bcrypt hash).
+const credentialsFile = "root-credentials.json"
+
+type storedCredentials struct {
+	User           string `json:"user"`
+	PasswordBcrypt []byte `json:"password_bcrypt"`
+}
+
+// Root verifies the root user's credentials. A successful bcrypt check is
+// remembered as a SHA-256 of the password, so that later requests cost a
+// hash instead of a bcrypt run.
+type Root struct {
+	user     string
+	bcrypt   []byte
+	mu       sync.RWMutex
+	verified [][32]byte
+}
+
+// LoadRoot returns the root credentials. With user and password set (from
+// configuration) they are used as they are. Otherwise the credentials
+// stored in dataDir are loaded, or generated on first start: then the
+// password is written once to announce and only its hash is stored.
+func LoadRoot(dataDir, user, password string, announce io.Writer) (*Root, error) {
+	if user != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+		if err != nil {
+			return nil, fmt.Errorf("hash root password: %w", err)
+		}
+		return &Root{user: user, bcrypt: hash}, nil
+	}
+
+	path := filepath.Join(dataDir, credentialsFile)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		var stored storedCredentials
+		if err := json.Unmarshal(data, &stored); err != nil || stored.User == "" {
+			return nil, fmt.Errorf("read root credentials %s: invalid content; delete the file to generate new credentials", path)
+		}
+		return &Root{user: stored.User, bcrypt: stored.PasswordBcrypt}, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read root credentials: %w", err)
+	}
+	return generateRoot(path, announce)
+}
+
+func generateRoot(path string, announce io.Writer) (*Root, error) {
+	user := "coffer-" + randomString(8, lowerAlphabet)
+	password := randomString(32, passwordAlphabet)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, fmt.Errorf("hash root password: %w", err)
+	}
+	data, err := json.Marshal(storedCredentials{User: user, PasswordBcrypt: hash})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return nil, fmt.Errorf("store root credentials: %w", err)
+	}
+	fmt.Fprintf(announce, "\nGenerated root credentials (shown only this once; set COFFER_ROOT_USER and COFFER_ROOT_PASSWORD to choose your own):\n  user:     %s\n  password: %s\n\n", user, password)
+	return &Root{user: user, bcrypt: hash}, nil
+}
+
+// User returns the root user name.
+func (r *Root) User() string { return r.user }
+
+// Verify checks a user name and password against the root credentials.
+func (r *Root) Verify(user, password string) (Principal, error) {
+	if subtle.ConstantTimeCompare([]byte(user), []byte(r.user)) != 1 {
+		return Principal{}, ErrInvalidCredentials
+	}
+	sum := sha256.Sum256([]byte(password))
+	r.mu.RLock()
+	for _, known := range r.verified {
+		if subtle.ConstantTimeCompare(known[:], sum[:]) == 1 {
+			r.mu.RUnlock()
+			return Principal{Subject: "root", Method: "basic"}, nil
+		}
+	}
+	r.mu.RUnlock()
+
+	if bcrypt.CompareHashAndPassword(r.bcrypt, []byte(password)) != nil {
+		return Principal{}, ErrInvalidCredentials
+	}
+	r.mu.Lock()
+	if len(r.verified) < 4 {
+		r.verified = append(r.verified, sum)
+	}
+	r.mu.Unlock()
+	return Principal{Subject: "root", Method: "basic"}, nil
+}
+
+const (
+	lowerAlphabet    = "abcdefghijklmnopqrstuvwxyz0123456789"
+	passwordAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+// randomString returns n characters drawn uniformly from alphabet.
+func randomString(n int, alphabet string) string {
+	out := make([]byte, n)
+	limit := 256 - 256%len(alphabet) // reject bytes that would bias the draw
+	var b [1]byte
+	for i := 0; i < n; {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic("crypto/rand failed: " + err.Error())
+		}
+		if int(b[0]) < limit {
+			out[i] = alphabet[int(b[0])%len(alphabet)]
+			i++
+		}
+	}
+	return string(out)
+}

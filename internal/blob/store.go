@@ -1,0 +1,119 @@
+// Package blob is Coffer's content-addressed blob store. It writes blobs
+// through upload sessions that hash while streaming, commits them
+// atomically under their digest, stores each digest once whatever
+// repository or protocol wrote it, and verifies the digest of every read.
+//
+// Storage layout, as keys of the storage.Driver:
+//
+//	blobs/<algorithm>/<first two hex characters>/<hex>   committed blob content
+//	uploads/<session id>                                 bytes of an open upload session
+//
+// The metadata store, not the driver, decides whether a blob is visible: a
+// blob is readable only after its upload committed and the caller linked it
+// in metadata. A crash between the two leaves an unreferenced key that
+// garbage collection reclaims.
+package blob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/cofferhq/coffer/internal/digest"
+	"github.com/cofferhq/coffer/internal/storage"
+)
+
+var (
+	// ErrNotFound reports a blob that is not stored.
+	ErrNotFound = errors.New("blob not found")
+	// ErrDigestMismatch reports content whose digest differs from the
+	// expected one, on write (the client sent other bytes) or on read (the
+	// stored bytes are corrupt).
+	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrSizeMismatch reports a body shorter or longer than declared.
+	ErrSizeMismatch = errors.New("size mismatch")
+	// ErrInvalidRange reports a byte range outside the content.
+	ErrInvalidRange = errors.New("invalid range")
+)
+
+// Store reads and writes blobs on one storage driver.
+type Store struct {
+	driver   storage.Driver
+	uploads  UploadStates
+	corrupts atomic.Int64
+}
+
+// New returns a Store over driver, keeping upload state in uploads.
+func New(driver storage.Driver, uploads UploadStates) *Store {
+	return &Store{driver: driver, uploads: uploads}
+}
+
+// Driver returns the underlying storage driver.
+func (s *Store) Driver() storage.Driver { return s.driver }
+
+// CorruptReads returns how many reads found content that did not match
+// its digest since the store was created.
+func (s *Store) CorruptReads() int64 { return s.corrupts.Load() }
+
+// Key returns the storage key of a committed blob.
+func Key(d digest.Digest) string {
+	hex := d.Encoded()
+	return fmt.Sprintf("blobs/%s/%s/%s", d.Algorithm(), hex[:2], hex)
+}
+
+func uploadKey(id string) string { return "uploads/" + id }
+
+// Stat returns the stored size of d, or ErrNotFound.
+func (s *Store) Stat(ctx context.Context, d digest.Digest) (int64, error) {
+	info, err := s.driver.Stat(ctx, Key(d))
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("stat blob %s: %w", d, err)
+	}
+	return info.Size, nil
+}
+
+// Open returns the bytes [start, start+length) of blob d, whose size is
+// size. The reader hashes the whole blob while it streams the range: it
+// returns ErrDigestMismatch instead of the final bytes of the range when
+// the stored content does not match d, so a caller never delivers a
+// complete body of wrong bytes. A range that does not start at 0 or does
+// not reach the end costs a read of the whole blob for that check.
+func (s *Store) Open(ctx context.Context, d digest.Digest, size, start, length int64) (io.ReadCloser, error) {
+	if start < 0 || length < 0 || start+length > size {
+		return nil, fmt.Errorf("range %d+%d of blob %s (size %d): %w", start, length, d, size, ErrInvalidRange)
+	}
+	rc, err := s.driver.Reader(ctx, Key(d), 0)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", d, err)
+	}
+	return newVerifyingReader(rc, d, size, start, length, &s.corrupts), nil
+}
+
+// Delete removes the content of d from storage.
+func (s *Store) Delete(ctx context.Context, d digest.Digest) error {
+	err := s.driver.Delete(ctx, Key(d))
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("blob %s: %w", d, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("delete blob %s: %w", d, err)
+	}
+	return nil
+}
+
+// Ping checks that the storage driver answers.
+func (s *Store) Ping(ctx context.Context) error {
+	err := s.driver.Walk(ctx, "blobs/none", func(storage.Info) error { return nil })
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("storage %s: %w", s.driver.Name(), err)
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package blob
+
+import (
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"sync/atomic"
+
+	"github.com/cofferhq/coffer/internal/digest"
+)
+
+// verifyingReader streams a byte range of a blob while hashing the whole
+// blob. It checks the digest before it returns the last bytes of the range
+// and withholds them on a mismatch.
+type verifyingReader struct {
+	rc       io.ReadCloser
+	expected digest.Digest
+	hash     hash.Hash
+	size     int64 // size recorded for the blob
+	pos      int64 // bytes consumed from rc
+	start    int64
+	end      int64 // exclusive end of the range
+	verified bool
+	err      error
+	corrupts *atomic.Int64
+}
+
+func newVerifyingReader(rc io.ReadCloser, d digest.Digest, size, start, length int64, corrupts *atomic.Int64) *verifyingReader {
+	return &verifyingReader{
+		rc:       rc,
+		expected: d,
+		hash:     d.Algorithm().New(),
+		size:     size,
+		start:    start,
+		end:      start + length,
+		corrupts: corrupts,
+	}
+}
+
+func (r *verifyingReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if r.pos < r.start {
+		if err := r.consume(r.start - r.pos); err != nil {
+			return 0, r.fail(err)
+		}
+	}
+	if r.pos >= r.end {
+		if !r.verified {
+			if err := r.verify(); err != nil {
+				return 0, r.fail(err)
+			}
+		}
+		return 0, io.EOF
+	}
+
+	if remaining := r.end - r.pos; int64(len(p)) > remaining {
+		p = p[:remaining]
+	}
+	n, err := r.rc.Read(p)
+	r.hash.Write(p[:n])
+	r.pos += int64(n)
+	if errors.Is(err, io.EOF) && r.pos < r.end {
+		return 0, r.fail(fmt.Errorf("blob %s is shorter than its recorded size %d: %w", r.expected, r.size, ErrDigestMismatch))
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return 0, r.fail(fmt.Errorf("read blob %s: %w", r.expected, err))
+	}
+	if r.pos == r.end {
+		// These are the last bytes of the range: release them only when the
+		// whole blob matches its digest.
+		if err := r.verify(); err != nil {
+			return 0, r.fail(err)
+		}
+	}
+	return n, nil
+}
+
+// consume hashes and discards n bytes of rc.
+func (r *verifyingReader) consume(n int64) error {
+	copied, err := io.CopyN(r.hash, r.rc, n)
+	r.pos += copied
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("blob %s is shorter than its recorded size %d: %w", r.expected, r.size, ErrDigestMismatch)
+	}
+	if err != nil {
+		return fmt.Errorf("read blob %s: %w", r.expected, err)
+	}
+	return nil
+}
+
+// verify hashes what is left of the blob and compares size and digest.
+func (r *verifyingReader) verify() error {
+	rest, err := io.Copy(r.hash, r.rc)
+	if err != nil {
+		return fmt.Errorf("read blob %s: %w", r.expected, err)
+	}
+	r.pos += rest
+	r.verified = true
+	if r.pos != r.size {
+		r.corrupts.Add(1)
+		return fmt.Errorf("blob %s holds %d bytes, recorded size is %d: %w", r.expected, r.pos, r.size, ErrDigestMismatch)
+	}
+	if got := r.expected.Algorithm().FromHash(r.hash); got != r.expected {
+		r.corrupts.Add(1)
+		return fmt.Errorf("blob %s hashes to %s: %w", r.expected, got, ErrDigestMismatch)
+	}
+	return nil
+}
+
+func (r *verifyingReader) fail(err error) error {
+	if errors.Is(err, ErrDigestMismatch) && r.err == nil && !r.verified {
+		r.corrupts.Add(1)
+	}
+	r.err = err
+	return err
+}
+
+func (r *verifyingReader) Close() error { return r.rc.Close() }

@@ -1,0 +1,105 @@
+// Package config holds cofferd's configuration: one typed struct, its
+// defaults and its validation. Values come from, in rising precedence, the
+// defaults below, a YAML file, COFFER_* environment variables and
+// command-line flags.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration of cofferd. The YAML key of each field
+// is its yaml tag; the environment variable is COFFER_ followed by the YAML
+// path in upper case joined by underscores (storage.driver is
+// COFFER_STORAGE_DRIVER).
+type Config struct {
+	// Listen is the address of the OCI, management and health API.
+	// Default 127.0.0.1:5000.
+	Listen string `yaml:"listen"`
+	// DataDir holds the filesystem blobs, the SQLite database and the
+	// generated root credentials. Default ./coffer-data.
+	DataDir string `yaml:"data_dir"`
+	// TLS enables HTTPS on every listener when both files are set.
+	TLS TLS `yaml:"tls"`
+	// Root is the built-in administrator.
+	Root Root `yaml:"root"`
+	// S3 configures the S3-compatible API.
+	S3 S3 `yaml:"s3"`
+	// Storage selects and configures the blob storage driver.
+	Storage Storage `yaml:"storage"`
+	// Metadata selects and configures the metadata store.
+	Metadata Metadata `yaml:"metadata"`
+	// Registry tunes the OCI registry.
+	Registry Registry `yaml:"registry"`
+	// Log configures structured logging.
+	Log Log `yaml:"log"`
+	// ShutdownTimeout bounds how long in-flight requests may run after
+	// SIGINT or SIGTERM. Default 30s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// TLS names a PEM certificate chain and its private key.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLS) Enabled() bool { return t.Cert != "" && t.Key != "" }
+
+// Root holds the root credentials. When both are empty, cofferd generates
+// them on first start, prints them once and keeps a bcrypt hash in
+// DataDir/root-credentials.json.
+type Root struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+}
+
+// S3 configures the S3-compatible listener.
+type S3 struct {
+	// Listen is the S3 API address. Default 127.0.0.1:9000. The S3 API is
+	// not served by this version yet; the address is validated only.
+	Listen string `yaml:"listen"`
+}
+
+// Storage selects the blob storage driver.
+type Storage struct {
+	// Driver is "filesystem" (default) or "memory" (nothing survives a restart).
+	Driver     string            `yaml:"driver"`
+	Filesystem FilesystemStorage `yaml:"filesystem"`
+}
+
+// FilesystemStorage configures the filesystem driver.
+type FilesystemStorage struct {
+	// Root is the directory of blobs and uploads. Default DataDir/storage.
+	Root string `yaml:"root"`
+}
+
+// Metadata selects the metadata store.
+type Metadata struct {
+	// Driver is "sqlite" (default).
+	Driver string         `yaml:"driver"`
+	SQLite SQLiteMetadata `yaml:"sqlite"`
+}
+
+// SQLiteMetadata configures the embedded SQLite store.
+type SQLiteMetadata struct {
+	// Path is the database file. Default DataDir/metadata.db.
+	Path string `yaml:"path"`
+}
+
+// Registry tunes the OCI registry.
+type Registry struct {
+	// MaxManifestBytes is the largest manifest accepted, in bytes.
+	// Default 4194304 (4 MiB), the limit the OCI distribution spec
+	// recommends registries accept at least.
+	MaxManifestBytes int64 `yaml:"max_manifest_bytes"`
+}
+
+// Log configures log/slog output on stderr.
+type Log struct {
+	// Format is "text" (default) or "json".
+	Format string `yaml:"format"`
+	// Level is "debug", "info" (default), "warn" or "error".
+	Level string `yaml:"level"`
+}

@@ -1,0 +1,191 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// EnvPrefix starts the name of every environment variable cofferd reads.
+const EnvPrefix = "COFFER_"
+
+// Flags are the command-line overrides. Empty values leave the
+// configuration unchanged.
+type Flags struct {
+	ConfigFile string
+	DataDir    string
+	Listen     string
+	S3Listen   string
+	TLSCert    string
+	TLSKey     string
+	LogFormat  string
+}
+
+// Register adds the flags to fs.
+func (f *Flags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&f.ConfigFile, "config", "", "path of a YAML configuration file")
+	fs.StringVar(&f.DataDir, "data-dir", "", "directory for blobs, metadata and root credentials (default ./coffer-data)")
+	fs.StringVar(&f.Listen, "listen", "", "address of the OCI and management API (default 127.0.0.1:5000)")
+	fs.StringVar(&f.S3Listen, "s3-listen", "", "address of the S3 API (default 127.0.0.1:9000)")
+	fs.StringVar(&f.TLSCert, "tls-cert", "", "PEM certificate chain; enables HTTPS with --tls-key")
+	fs.StringVar(&f.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&f.LogFormat, "log-format", "", "log format: text or json (default text)")
+}
+
+// Load builds the configuration from the defaults, the file named by
+// flags.ConfigFile (if any), the environment and the flags, then validates
+// it. environ is a list of KEY=VALUE strings as returned by os.Environ.
+// It returns the configuration and the names of COFFER_* variables that
+// match no key, which the caller should log.
+func Load(flags Flags, environ []string) (Config, []string, error) {
+	cfg := Default()
+
+	if flags.ConfigFile != "" {
+		data, err := os.ReadFile(flags.ConfigFile)
+		if err != nil {
+			return Config{}, nil, fmt.Errorf("read config file: %w", err)
+		}
+		if err := decodeYAML(data, &cfg); err != nil {
+			return Config{}, nil, fmt.Errorf("config file %s: %w", flags.ConfigFile, err)
+		}
+	}
+
+	unknown, err := applyEnv(&cfg, environ)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	flags.apply(&cfg)
+	cfg.resolvePaths()
+
+	if err := cfg.Validate(); err != nil {
+		return Config{}, unknown, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return cfg, unknown, nil
+}
+
+func (f Flags) apply(cfg *Config) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&cfg.DataDir, f.DataDir)
+	set(&cfg.Listen, f.Listen)
+	set(&cfg.S3.Listen, f.S3Listen)
+	set(&cfg.TLS.Cert, f.TLSCert)
+	set(&cfg.TLS.Key, f.TLSKey)
+	set(&cfg.Log.Format, f.LogFormat)
+}
+
+// decodeYAML decodes strictly: a key that matches no field is an error
+// naming the key and its line.
+func decodeYAML(data []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(cfg)
+	if errors.Is(err, io.EOF) {
+		return nil // an empty file keeps the defaults
+	}
+	var typeErr *yaml.TypeError
+	if errors.As(err, &typeErr) {
+		return fmt.Errorf("%s", strings.Join(typeErr.Errors, "; "))
+	}
+	return err
+}
+
+// applyEnv sets every field whose environment variable is present and
+// returns the COFFER_* variables that match no field.
+func applyEnv(cfg *Config, environ []string) ([]string, error) {
+	fields := map[string]reflect.Value{}
+	collectEnvFields(reflect.ValueOf(cfg).Elem(), nil, fields)
+
+	var unknown []string
+	var errs []error
+	for _, kv := range environ {
+		name, value, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, EnvPrefix) {
+			continue
+		}
+		field, ok := fields[name]
+		if !ok {
+			unknown = append(unknown, name)
+			continue
+		}
+		if err := setFromString(field, value); err != nil {
+			errs = append(errs, fmt.Errorf("environment variable %s: %w", name, err))
+		}
+	}
+	return unknown, errors.Join(errs...)
+}
+
+// EnvNames returns the environment variable of every configuration key,
+// in declaration order; the docs list them.
+func EnvNames() []string {
+	fields := map[string]reflect.Value{}
+	var names []string
+	collectEnvFieldsOrdered(reflect.ValueOf(&Config{}).Elem(), nil, fields, &names)
+	return names
+}
+
+func collectEnvFields(v reflect.Value, path []string, out map[string]reflect.Value) {
+	var ignored []string
+	collectEnvFieldsOrdered(v, path, out, &ignored)
+}
+
+func collectEnvFieldsOrdered(v reflect.Value, path []string, out map[string]reflect.Value, names *[]string) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		fieldPath := append(append([]string(nil), path...), tag)
+		field := v.Field(i)
+		if field.Kind() == reflect.Struct {
+			collectEnvFieldsOrdered(field, fieldPath, out, names)
+			continue
+		}
+		name := EnvPrefix + strings.ToUpper(strings.Join(fieldPath, "_"))
+		out[name] = field
+		*names = append(*names, name)
+	}
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func setFromString(field reflect.Value, value string) error {
+	switch {
+	case field.Type() == durationType:
+		d, err := time.ParseDuration(value)
+		if err != nil {
+			return fmt.Errorf("invalid duration %q", value)
+		}
+		field.SetInt(int64(d))
+	case field.Kind() == reflect.String:
+		field.SetString(value)
+	case field.Kind() == reflect.Int64 || field.Kind() == reflect.Int:
+		n, err := strconv.ParseInt(value, 10, 64)
+		if err != nil {
+			return fmt.Errorf("invalid integer %q", value)
+		}
+		field.SetInt(n)
+	case field.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("invalid boolean %q", value)
+		}
+		field.SetBool(b)
+	default:
+		return fmt.Errorf("unsupported field type %s", field.Type())
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+// Package admin serves the management API under /api/v1: JSON bodies,
+// RFC 9457 problem details for errors, cursor pagination, and the OpenAPI
+// document of the API at /api/v1/openapi.json.
+package admin
+
+import (
+	"context"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cofferhq/coffer/internal/metadata"
+	"github.com/cofferhq/coffer/internal/telemetry"
+)
+
+// OpenAPI is the OpenAPI 3.1 document of the management API. docs/openapi.json
+// is a copy that a test keeps identical.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+// Repositories lists repositories.
+type Repositories interface {
+	Repositories(ctx context.Context, after string, limit int) ([]metadata.RepositoryInfo, error)
+}
+
+// SystemInfo describes the running server for GET /api/v1/system/info.
+type SystemInfo struct {
+	Version          string    `json:"version"`
+	StorageDriver    string    `json:"storage_driver"`
+	MetadataDriver   string    `json:"metadata_driver"`
+	Started          time.Time `json:"started"`
+	UptimeSeconds    int64     `json:"uptime_seconds"`
+	CorruptBlobReads int64     `json:"corrupt_blob_reads"`
+}
+
+// Handler serves /api/v1.
+type Handler struct {
+	repos Repositories
+	info  func() SystemInfo
+	mux   *http.ServeMux
+}
+
+// New returns the management API handler.
+func New(repos Repositories, info func() SystemInfo) *Handler {
+	h := &Handler{repos: repos, info: info, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /api/v1/repositories", h.listRepositories)
+	h.mux.HandleFunc("GET /api/v1/system/info", h.systemInfo)
+	h.mux.HandleFunc("GET /api/v1/openapi.json", h.openAPI)
+	h.mux.HandleFunc("/api/v1/", h.notFound)
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+}
+
+// WriteProblem answers with a problem details body.
+func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
+	body, _ := json.Marshal(Problem{
+		Type:     "about:blank",
+		Title:    http.StatusText(status),
+		Status:   status,
+		Detail:   detail,
+		Instance: r.URL.Path,
+	})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// Challenge answers an unauthenticated management request.
+func Challenge(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
+	WriteProblem(w, r, http.StatusUnauthorized, "authentication required: send the root credentials with HTTP Basic")
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encode response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}
+
+// Page is the envelope of every paginated list.
+type Page[T any] struct {
+	Items []T `json:"items"`
+	// NextCursor is set when more items follow; pass it as ?cursor= to get them.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+)
+
+var errInvalidCursor = errors.New("invalid cursor")
+
+// pageRequest reads ?limit= and ?cursor=. Cursors are opaque to clients:
+// base64url of the last item's key.
+func pageRequest(r *http.Request) (limit int, after string, err error) {
+	limit = defaultLimit
+	if value := r.URL.Query().Get("limit"); value != "" {
+		limit, err = strconv.Atoi(value)
+		if err != nil || limit < 1 || limit > maxLimit {
+			return 0, "", errors.New("limit must be an integer from 1 to 1000")
+		}
+	}
+	if cursor := r.URL.Query().Get("cursor"); cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil {
+			return 0, "", errInvalidCursor
+		}
+		after = string(raw)
+	}
+	return limit, after, nil
+}
+
+func encodeCursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
+type repositoryJSON struct {
+	Name      string    `json:"name"`
+	Manifests int64     `json:"manifests"`
+	Tags      int64     `json:"tags"`
+	Created   time.Time `json:"created"`
+}
+
+func (h *Handler) listRepositories(w http.ResponseWriter, r *http.Request) {
+	limit, after, err := pageRequest(r)
+	if err != nil {
+		WriteProblem(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	repos, err := h.repos.Repositories(r.Context(), after, limit+1)
+	if err != nil {
+		telemetry.Logger(r.Context()).Error("list repositories failed", "error", err)
+		WriteProblem(w, r, http.StatusInternalServerError, "listing repositories failed")
+		return
+	}
+	page := Page[repositoryJSON]{Items: []repositoryJSON{}}
+	if len(repos) > limit {
+		repos = repos[:limit]
+		page.NextCursor = encodeCursor(repos[limit-1].Name)
+	}
+	for _, repo := range repos {
+		page.Items = append(page.Items, repositoryJSON(repo))
+	}
+	writeJSON(w, page)
+}
+
+func (h *Handler) systemInfo(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, h.info())
+}
+
+func (h *Handler) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(OpenAPI)
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	WriteProblem(w, r, http.StatusNotFound, "no management endpoint "+r.Method+" "+r.URL.Path)
+}

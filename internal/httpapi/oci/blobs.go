@@ -1,0 +1,100 @@
+package oci
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/cofferhq/coffer/internal/httpapi/ranges"
+	"github.com/cofferhq/coffer/internal/registry"
+	"github.com/cofferhq/coffer/internal/telemetry"
+)
+
+// copyBuffers are reused for streaming blob bodies.
+var copyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 256<<10)
+	return &b
+}}
+
+func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
+	d, err := registry.ParseDigest(rt.target)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	b, err := h.reg.StatBlob(r.Context(), rt.name, d)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+
+	header := w.Header()
+	header.Set("Docker-Content-Digest", string(d))
+	header.Set("ETag", `"`+string(d)+`"`)
+	header.Set("Accept-Ranges", "bytes")
+	header.Set("Content-Type", "application/octet-stream")
+
+	start, length, status := int64(0), b.Size, http.StatusOK
+	if spec := r.Header.Get("Range"); spec != "" && r.Method == http.MethodGet {
+		rng, err := ranges.Parse(spec, b.Size)
+		if err != nil {
+			header.Set("Content-Range", "bytes */"+strconv.FormatInt(b.Size, 10))
+			writeError(w, r, errors.Join(registry.ErrRangeInvalid, err))
+			return
+		}
+		start, length, status = rng.Start, rng.Length, http.StatusPartialContent
+		header.Set("Content-Range", rng.ContentRange(b.Size))
+	}
+	header.Set("Content-Length", strconv.FormatInt(length, 10))
+	if r.Method == http.MethodHead {
+		w.WriteHeader(status)
+		return
+	}
+
+	rc, err := h.reg.OpenBlob(r.Context(), b, start, length)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	w.WriteHeader(status)
+	streamBody(w, r, rc)
+}
+
+// streamBody copies a verified blob stream to the client. A read error
+// after the headers went out (a digest mismatch, a storage failure) aborts
+// the connection, so the client sees a truncated body rather than a
+// complete response with wrong bytes.
+func streamBody(w http.ResponseWriter, r *http.Request, rc io.Reader) {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	_, err := io.CopyBuffer(w, onlyReader{rc}, *buf)
+	if err == nil {
+		return
+	}
+	if r.Context().Err() != nil {
+		return // the client went away
+	}
+	telemetry.Logger(r.Context()).Error("blob stream aborted", "error", err)
+	panic(http.ErrAbortHandler)
+}
+
+// onlyReader hides a reader's WriterTo so that io.CopyBuffer uses the
+// pooled buffer.
+type onlyReader struct{ io.Reader }
+
+func (h *Handler) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) {
+	d, err := registry.ParseDigest(rt.target)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := h.reg.DeleteBlob(r.Context(), rt.name, d); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusAccepted)
+}

@@ -1,0 +1,100 @@
+// Package oci serves the OCI distribution API (v1.1) over the registry
+// domain. Handlers return errors; one table maps them to the
+// specification's error codes and HTTP statuses.
+package oci
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/cofferhq/coffer/internal/registry"
+	"github.com/cofferhq/coffer/internal/telemetry"
+)
+
+// errorCode is one entry of the error codes table of the distribution
+// specification ("Error Codes").
+type errorCode struct {
+	Code   string
+	Status int
+}
+
+// errorTable maps domain errors to OCI error codes, in match order.
+var errorTable = []struct {
+	err  error
+	code errorCode
+}{
+	{registry.ErrNameInvalid, errorCode{"NAME_INVALID", http.StatusBadRequest}},
+	{registry.ErrNameUnknown, errorCode{"NAME_UNKNOWN", http.StatusNotFound}},
+	{registry.ErrTagInvalid, errorCode{"MANIFEST_INVALID", http.StatusBadRequest}},
+	{registry.ErrDigestInvalid, errorCode{"DIGEST_INVALID", http.StatusBadRequest}},
+	{registry.ErrDigestUnsupported, errorCode{"DIGEST_INVALID", http.StatusBadRequest}},
+	{registry.ErrBlobUnknown, errorCode{"BLOB_UNKNOWN", http.StatusNotFound}},
+	{registry.ErrUploadUnknown, errorCode{"BLOB_UPLOAD_UNKNOWN", http.StatusNotFound}},
+	{registry.ErrRangeInvalid, errorCode{"BLOB_UPLOAD_INVALID", http.StatusRequestedRangeNotSatisfiable}},
+	{registry.ErrUploadInvalid, errorCode{"BLOB_UPLOAD_INVALID", http.StatusBadRequest}},
+	{registry.ErrSizeInvalid, errorCode{"SIZE_INVALID", http.StatusBadRequest}},
+	{registry.ErrManifestUnknown, errorCode{"MANIFEST_UNKNOWN", http.StatusNotFound}},
+	{registry.ErrManifestBlobUnknown, errorCode{"MANIFEST_BLOB_UNKNOWN", http.StatusBadRequest}},
+	{registry.ErrManifestInvalid, errorCode{"MANIFEST_INVALID", http.StatusBadRequest}},
+	{registry.ErrManifestTooLarge, errorCode{"SIZE_INVALID", http.StatusRequestEntityTooLarge}},
+	{registry.ErrNotAcceptable, errorCode{"MANIFEST_UNKNOWN", http.StatusNotFound}},
+	{registry.ErrPaginationInvalid, errorCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest}},
+	{errUnauthorized, errorCode{"UNAUTHORIZED", http.StatusUnauthorized}},
+	{errUnsupported, errorCode{"UNSUPPORTED", http.StatusMethodNotAllowed}},
+	{errNotFound, errorCode{"NOT_FOUND", http.StatusNotFound}},
+}
+
+var (
+	errUnauthorized = errors.New("authentication required")
+	errUnsupported  = errors.New("operation not supported")
+	errNotFound     = errors.New("no such endpoint")
+)
+
+var errInternal = errorCode{"INTERNAL_ERROR", http.StatusInternalServerError}
+
+type errorBody struct {
+	Errors []errorEntry `json:"errors"`
+}
+
+type errorEntry struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// lookupCode returns the OCI code of err, or INTERNAL_ERROR.
+func lookupCode(err error) (errorCode, bool) {
+	for _, entry := range errorTable {
+		if errors.Is(err, entry.err) {
+			return entry.code, true
+		}
+	}
+	return errInternal, false
+}
+
+// writeError answers with the OCI error body of err. Unknown errors are
+// logged and answered with a generic message, so internals never leak.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code, known := lookupCode(err)
+	message := err.Error()
+	if !known {
+		telemetry.Logger(r.Context()).Error("request failed", "error", err)
+		message = "internal error; the server log has the details under this request ID"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Del("Content-Length")
+	w.Header().Del("Docker-Content-Digest")
+	w.WriteHeader(code.Status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Code: code.Code, Message: message}}})
+}
+
+// Challenge answers a request without valid credentials with 401 and a
+// Basic challenge, as OCI clients expect before they send credentials.
+func Challenge(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
+	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	writeError(w, r, errUnauthorized)
+}

@@ -1,0 +1,166 @@
+package oci
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/cofferhq/coffer/internal/registry"
+)
+
+// Handler serves /v2/ and everything below it.
+type Handler struct {
+	reg *registry.Registry
+}
+
+// New returns the OCI API handler over reg. Authentication happens in
+// middleware before it.
+func New(reg *registry.Registry) *Handler {
+	return &Handler{reg: reg}
+}
+
+// route is a parsed /v2/ path.
+type route struct {
+	kind   routeKind
+	name   string // repository name
+	target string // reference, digest or upload id
+}
+
+type routeKind int
+
+const (
+	routeUnknown routeKind = iota
+	routeBase
+	routeCatalog
+	routeTags
+	routeManifest
+	routeBlob
+	routeUploadStart
+	routeUpload
+	routeReferrers
+)
+
+// parseRoute splits a /v2/ path into repository name and target. It works
+// on the escaped path, so that a percent-encoded '/' or '.' can never
+// sneak into a name: any '%' in a name makes it invalid.
+func parseRoute(escapedPath string) route {
+	p, ok := strings.CutPrefix(escapedPath, "/v2")
+	if !ok {
+		return route{}
+	}
+	if p == "" || p == "/" {
+		return route{kind: routeBase}
+	}
+	p = strings.TrimPrefix(p, "/")
+	if p == "_catalog" {
+		return route{kind: routeCatalog}
+	}
+	if name, ok := strings.CutSuffix(p, "/tags/list"); ok {
+		return route{kind: routeTags, name: name}
+	}
+	if name, ok := strings.CutSuffix(p, "/blobs/uploads/"); ok {
+		return route{kind: routeUploadStart, name: name}
+	}
+	if name, ok := strings.CutSuffix(p, "/blobs/uploads"); ok {
+		return route{kind: routeUploadStart, name: name}
+	}
+
+	slash := strings.LastIndexByte(p, '/')
+	if slash < 0 {
+		return route{}
+	}
+	rest, last := p[:slash], p[slash+1:]
+	switch {
+	case strings.HasSuffix(rest, "/blobs/uploads"):
+		return route{kind: routeUpload, name: strings.TrimSuffix(rest, "/blobs/uploads"), target: last}
+	case strings.HasSuffix(rest, "/manifests"):
+		return route{kind: routeManifest, name: strings.TrimSuffix(rest, "/manifests"), target: last}
+	case strings.HasSuffix(rest, "/blobs"):
+		return route{kind: routeBlob, name: strings.TrimSuffix(rest, "/blobs"), target: last}
+	case strings.HasSuffix(rest, "/referrers"):
+		return route{kind: routeReferrers, name: strings.TrimSuffix(rest, "/referrers"), target: last}
+	}
+	return route{}
+}
+
+// ServeHTTP dispatches one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	rt := parseRoute(r.URL.EscapedPath())
+
+	switch rt.kind {
+	case routeUnknown:
+		writeError(w, r, errNotFound)
+		return
+	case routeBase:
+		h.methods(w, r, map[string]http.HandlerFunc{http.MethodGet: h.base, http.MethodHead: h.base})
+		return
+	case routeCatalog:
+		h.methods(w, r, map[string]http.HandlerFunc{http.MethodGet: h.catalog})
+		return
+	}
+
+	if err := registry.ValidateName(rt.name); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if strings.ContainsRune(rt.target, '%') {
+		writeError(w, r, errNotFound)
+		return
+	}
+	h.dispatch(w, r, rt)
+}
+
+func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
+	with := func(fn func(http.ResponseWriter, *http.Request, route)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { fn(w, r, rt) }
+	}
+	var table map[string]http.HandlerFunc
+	switch rt.kind {
+	case routeTags:
+		table = map[string]http.HandlerFunc{http.MethodGet: with(h.listTags)}
+	case routeManifest:
+		table = map[string]http.HandlerFunc{
+			http.MethodGet: with(h.getManifest), http.MethodHead: with(h.getManifest),
+			http.MethodPut: with(h.putManifest), http.MethodDelete: with(h.deleteManifest),
+		}
+	case routeBlob:
+		table = map[string]http.HandlerFunc{
+			http.MethodGet: with(h.getBlob), http.MethodHead: with(h.getBlob),
+			http.MethodDelete: with(h.deleteBlob),
+		}
+	case routeUploadStart:
+		table = map[string]http.HandlerFunc{http.MethodPost: with(h.startUpload)}
+	case routeUpload:
+		table = map[string]http.HandlerFunc{
+			http.MethodGet: with(h.uploadStatus), http.MethodPatch: with(h.patchUpload),
+			http.MethodPut: with(h.completeUpload), http.MethodDelete: with(h.cancelUpload),
+		}
+	case routeReferrers:
+		table = map[string]http.HandlerFunc{http.MethodGet: with(h.referrers)}
+	}
+	h.methods(w, r, table)
+}
+
+// methods calls the handler registered for the request method, or answers
+// 405 UNSUPPORTED with an Allow header.
+func (h *Handler) methods(w http.ResponseWriter, r *http.Request, table map[string]http.HandlerFunc) {
+	if fn, ok := table[r.Method]; ok {
+		fn(w, r)
+		return
+	}
+	allowed := make([]string, 0, len(table))
+	for m := range table {
+		allowed = append(allowed, m)
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeError(w, r, errUnsupported)
+}
+
+func (h *Handler) base(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", "2")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write([]byte("{}"))
+	}
+}

@@ -1,0 +1,110 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cofferhq/coffer/internal/digest"
+	"github.com/cofferhq/coffer/internal/metadata"
+)
+
+// LinkBlob records b when it is new, creates repo when it is new, and links
+// the blob to the repository. Linking a blob that is already linked does
+// nothing. An existing blob row keeps its size and reference count.
+func (s *Store) LinkBlob(ctx context.Context, repo string, b metadata.Blob) error {
+	now := time.Now()
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		const insertBlob = `INSERT INTO blobs (digest, size, created, refcount) VALUES (?, ?, ?, 0)
+			ON CONFLICT (digest) DO NOTHING`
+		if _, err := tx.ExecContext(ctx, insertBlob, string(b.Digest), b.Size, now.UTC().UnixNano()); err != nil {
+			return err
+		}
+
+		repoID, err := ensureRepository(ctx, tx, repo, now)
+		if err != nil {
+			return err
+		}
+
+		const insertLink = `INSERT INTO repository_blobs (repository_id, digest, created) VALUES (?, ?, ?)
+			ON CONFLICT (repository_id, digest) DO NOTHING`
+		_, err = tx.ExecContext(ctx, insertLink, repoID, string(b.Digest), now.UTC().UnixNano())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("link blob %s to %s: %w", b.Digest, repo, err)
+	}
+	return nil
+}
+
+// LookupBlob returns the blob when it is linked to repo, else an error
+// wrapping metadata.ErrNotFound.
+func (s *Store) LookupBlob(ctx context.Context, repo string, d digest.Digest) (metadata.Blob, error) {
+	const query = `
+		SELECT b.size
+		FROM repositories r
+		JOIN repository_blobs rb ON rb.repository_id = r.id
+		JOIN blobs b ON b.digest = rb.digest
+		WHERE r.name = ? AND rb.digest = ?`
+	b := metadata.Blob{Digest: d}
+	err := s.reader.QueryRowContext(ctx, query, repo, string(d)).Scan(&b.Size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return metadata.Blob{}, fmt.Errorf("blob %s in %s: %w", d, repo, metadata.ErrNotFound)
+	}
+	if err != nil {
+		return metadata.Blob{}, fmt.Errorf("look up blob %s in %s: %w", d, repo, err)
+	}
+	return b, nil
+}
+
+// StatBlob returns the blob when any repository has stored it, else an error
+// wrapping metadata.ErrNotFound. A blob row stays after its last link is
+// removed, so StatBlob still finds it until garbage collection deletes it.
+func (s *Store) StatBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error) {
+	b := metadata.Blob{Digest: d}
+	err := s.reader.QueryRowContext(ctx, `SELECT size FROM blobs WHERE digest = ?`, string(d)).Scan(&b.Size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return metadata.Blob{}, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
+	}
+	if err != nil {
+		return metadata.Blob{}, fmt.Errorf("stat blob %s: %w", d, err)
+	}
+	return b, nil
+}
+
+// UnlinkBlob removes the link between repo and the blob, or returns an error
+// wrapping metadata.ErrNotFound when there is none. The blob row and its
+// reference count stay.
+func (s *Store) UnlinkBlob(ctx context.Context, repo string, d digest.Digest) error {
+	const del = `DELETE FROM repository_blobs
+		WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?`
+	res, err := s.writer.ExecContext(ctx, del, repo, string(d))
+	if err != nil {
+		return fmt.Errorf("unlink blob %s from %s: %w", d, repo, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("unlink blob %s from %s: %w", d, repo, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("blob %s in %s: %w", d, repo, metadata.ErrNotFound)
+	}
+	return nil
+}
+
+// BlobReferences returns how many manifests, in any repository, list d as
+// their config or a layer. A blob that was never recorded returns an error
+// wrapping metadata.ErrNotFound.
+func (s *Store) BlobReferences(ctx context.Context, d digest.Digest) (int64, error) {
+	var refcount int64
+	err := s.reader.QueryRowContext(ctx, `SELECT refcount FROM blobs WHERE digest = ?`, string(d)).Scan(&refcount)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count references to blob %s: %w", d, err)
+	}
+	return refcount, nil
+}

@@ -1,0 +1,49 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/cofferhq/coffer/internal/authn"
+	"github.com/cofferhq/coffer/internal/config"
+)
+
+// Run builds cofferd from cfg, serves until ctx is done, then drains and
+// stops. announce receives the one-time message with generated root
+// credentials.
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce io.Writer) error {
+	root, err := authn.LoadRoot(cfg.DataDir, cfg.Root.User, cfg.Root.Password, announce)
+	if err != nil {
+		return err
+	}
+
+	life := &lifecycle{logger: logger}
+	storage := &storageSubsystem{cfg: cfg.Storage}
+	meta := &metadataSubsystem{cfg: cfg.Metadata}
+	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, life: life}
+	life.all = []Subsystem{storage, meta, api}
+
+	if err := life.validate(); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := life.start(ctx); err != nil {
+		_ = life.stop(stopCtx)
+		return err
+	}
+	logger.Info("cofferd ready", "version", Version, "listen", cfg.Listen, "data_dir", cfg.DataDir, "root_user", root.User())
+
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	case err := <-api.served:
+		api.served <- err // Stop reads it again
+		logger.Error("listener failed", "error", err)
+	}
+	stopCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	return life.stop(stopCtx)
+}

@@ -1,0 +1,72 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cofferhq/coffer/internal/blob"
+	"github.com/cofferhq/coffer/internal/config"
+	"github.com/cofferhq/coffer/internal/metadata"
+	"github.com/cofferhq/coffer/internal/metadata/sqlite"
+	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/storage/filesystem"
+	"github.com/cofferhq/coffer/internal/storage/memory"
+)
+
+// storageSubsystem owns the blob storage driver.
+type storageSubsystem struct {
+	cfg    config.Storage
+	driver storage.Driver
+}
+
+func (s *storageSubsystem) Name() string    { return "storage" }
+func (s *storageSubsystem) Validate() error { return nil } // config.Validate covers the driver choice
+
+func (s *storageSubsystem) Start(ctx context.Context) error {
+	switch s.cfg.Driver {
+	case "filesystem":
+		d, err := filesystem.New(s.cfg.Filesystem.Root)
+		if err != nil {
+			return fmt.Errorf("filesystem storage at %s: %w", s.cfg.Filesystem.Root, err)
+		}
+		s.driver = d
+	case "memory":
+		s.driver = memory.New()
+	default:
+		return fmt.Errorf("unknown storage driver %q", s.cfg.Driver)
+	}
+	return nil
+}
+
+func (s *storageSubsystem) Stop(ctx context.Context) error { return nil }
+
+func (s *storageSubsystem) Health(ctx context.Context) error {
+	return blob.New(s.driver, nil).Ping(ctx)
+}
+
+// metadataSubsystem owns the metadata store.
+type metadataSubsystem struct {
+	cfg   config.Metadata
+	store metadata.Store
+}
+
+func (m *metadataSubsystem) Name() string    { return "metadata" }
+func (m *metadataSubsystem) Validate() error { return nil }
+
+func (m *metadataSubsystem) Start(ctx context.Context) error {
+	switch m.cfg.Driver {
+	case "sqlite":
+		store, err := sqlite.Open(ctx, m.cfg.SQLite.Path)
+		if err != nil {
+			return fmt.Errorf("sqlite metadata at %s: %w", m.cfg.SQLite.Path, err)
+		}
+		m.store = store
+	default:
+		return fmt.Errorf("unknown metadata driver %q", m.cfg.Driver)
+	}
+	return nil
+}
+
+func (m *metadataSubsystem) Stop(ctx context.Context) error { return m.store.Close() }
+
+func (m *metadataSubsystem) Health(ctx context.Context) error { return m.store.Ping(ctx) }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs the third-party OCI clients that the end-to-end tests drive:
+#   - crane, oras, regctl and the OCI conformance suite, built from the versions pinned in
+#     tools/go.mod into bin/tools/ (or $COFFER_TOOLS_BIN when it is set);
+#   - skopeo from Debian's packages, linked into the same folder.
+# Running it again is cheap: a binary newer than tools/go.mod and tools/go.sum is kept.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+tools_bin="${COFFER_TOOLS_BIN:-$repo_root/bin/tools}"
+
+# Binary name and Go package of each tool in tools/go.mod. The binary name is the last path
+# element of the package, which is what `go build -o DIR/` writes.
+go_tools=(
+	"crane github.com/google/go-containerregistry/cmd/crane"
+	"oras oras.land/oras/cmd/oras"
+	"regctl github.com/regclient/regclient/cmd/regctl"
+	"conformance github.com/opencontainers/distribution-spec/conformance"
+)
+
+log() {
+	printf 'install-tools: %s\n' "$*" >&2
+}
+
+# Print the Go packages whose binary is missing or older than the tools module files.
+stale_go_packages() {
+	local entry name pkg binary
+	for entry in "${go_tools[@]}"; do
+		name="${entry%% *}"
+		pkg="${entry#* }"
+		binary="$tools_bin/$name"
+		if [[ -x "$binary" && "$binary" -nt "$repo_root/tools/go.mod" && "$binary" -nt "$repo_root/tools/go.sum" ]]; then
+			log "$name is up to date"
+		else
+			printf '%s\n' "$pkg"
+		fi
+	done
+}
+
+build_go_tools() {
+	local packages=()
+	mapfile -t packages < <(stale_go_packages)
+	if ((${#packages[@]} == 0)); then
+		return
+	fi
+	log "building ${packages[*]}"
+	# One `go build` for all packages shares the dependency compilation between them.
+	(cd "$repo_root" && go build -modfile=tools/go.mod -o "$tools_bin/" "${packages[@]}")
+}
+
+install_skopeo() {
+	if ! command -v skopeo >/dev/null 2>&1; then
+		local sudo=()
+		if ((EUID != 0)); then
+			sudo=(sudo -n)
+		fi
+		log "installing skopeo with apt-get"
+		"${sudo[@]}" apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends skopeo </dev/null
+	fi
+	# The tests look for every tool in one folder, so skopeo is linked there.
+	ln -sfn "$(command -v skopeo)" "$tools_bin/skopeo"
+	log "skopeo is $(command -v skopeo)"
+}
+
+mkdir -p "$tools_bin"
+build_go_tools
+install_skopeo
+log "tools are in $tools_bin"
