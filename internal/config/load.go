@@ -106,7 +106,7 @@ func decodeYAML(data []byte, cfg *Config) error {
 // returns the COFFER_* variables that match no field.
 func applyEnv(cfg *Config, environ []string) ([]string, error) {
 	fields := map[string]reflect.Value{}
-	collectEnvFields(reflect.ValueOf(cfg).Elem(), nil, fields)
+	collectEnvFields(reflect.ValueOf(cfg).Elem(), nil, fields, nil)
 
 	var unknown []string
 	var errs []error
@@ -132,16 +132,14 @@ func applyEnv(cfg *Config, environ []string) ([]string, error) {
 func EnvNames() []string {
 	fields := map[string]reflect.Value{}
 	var names []string
-	collectEnvFieldsOrdered(reflect.ValueOf(&Config{}).Elem(), nil, fields, &names)
+	collectEnvFields(reflect.ValueOf(&Config{}).Elem(), nil, fields, &names)
 	return names
 }
 
-func collectEnvFields(v reflect.Value, path []string, out map[string]reflect.Value) {
-	var ignored []string
-	collectEnvFieldsOrdered(v, path, out, &ignored)
-}
-
-func collectEnvFieldsOrdered(v reflect.Value, path []string, out map[string]reflect.Value, names *[]string) {
+// collectEnvFields maps the environment variable of every leaf field below
+// v to the field, and appends the names in declaration order when names is
+// not nil.
+func collectEnvFields(v reflect.Value, path []string, out map[string]reflect.Value, names *[]string) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
@@ -151,12 +149,14 @@ func collectEnvFieldsOrdered(v reflect.Value, path []string, out map[string]refl
 		fieldPath := append(append([]string(nil), path...), tag)
 		field := v.Field(i)
 		if field.Kind() == reflect.Struct {
-			collectEnvFieldsOrdered(field, fieldPath, out, names)
+			collectEnvFields(field, fieldPath, out, names)
 			continue
 		}
 		name := EnvPrefix + strings.ToUpper(strings.Join(fieldPath, "_"))
 		out[name] = field
-		*names = append(*names, name)
+		if names != nil {
+			*names = append(*names, name)
+		}
 	}
 }
 

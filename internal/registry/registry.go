@@ -73,10 +73,24 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo string, d digest.Digest)
 	return nil
 }
 
-// MountBlob makes blob d of repository from readable in repo. It returns
-// ErrBlobUnknown when from does not hold d.
+// MountBlob makes blob d of repository from readable in repo. An empty
+// from mounts d from whichever repository stores it. It returns
+// ErrBlobUnknown when the source does not hold d.
+//
+// NOTE: every authenticated principal may read every repository today; when
+// per-repository permissions arrive, an anonymous mount must only consider
+// repositories the principal may pull from.
 func (r *Registry) MountBlob(ctx context.Context, repo, from string, d digest.Digest) (metadata.Blob, error) {
-	b, err := r.StatBlob(ctx, from, d)
+	var b metadata.Blob
+	var err error
+	if from == "" {
+		b, err = r.meta.StatBlob(ctx, d)
+		if errors.Is(err, metadata.ErrNotFound) {
+			err = fmt.Errorf("blob %s: %w", d, ErrBlobUnknown)
+		}
+	} else {
+		b, err = r.StatBlob(ctx, from, d)
+	}
 	if err != nil {
 		return metadata.Blob{}, err
 	}

@@ -86,11 +86,15 @@ EOF
 }
 
 # start_coffer DIR PORT starts cofferd with HTTP Basic auth for the root user.
+# Its S3 API gets a free port of its own (it would take 9000 by default), and
+# log level warn turns off its per-request log lines, as for Distribution.
 start_coffer() {
-	local dir=$1 port=$2
+	local dir=$1 port=$2 s3_port
+	s3_port=$("$LOADGEN" freeport)
 	mkdir -p "$dir/data"
-	COFFER_ROOT_USER=$BENCH_USER COFFER_ROOT_PASSWORD=$BENCH_PASSWORD \
-		"$COFFERD" --listen "127.0.0.1:$port" --data-dir "$dir/data" >"$dir/server.log" 2>&1 &
+	COFFER_ROOT_USER=$BENCH_USER COFFER_ROOT_PASSWORD=$BENCH_PASSWORD COFFER_LOG_LEVEL=warn \
+		"$COFFERD" --listen "127.0.0.1:$port" --s3-listen "127.0.0.1:$s3_port" \
+		--data-dir "$dir/data" >"$dir/server.log" 2>&1 &
 	SERVER_PID=$!
 }
 

@@ -96,7 +96,15 @@ func startCoffer(t *testing.T) *server {
 		logPath: logPath,
 		exited:  make(chan struct{}),
 	}
-	srv.cmd = exec.Command(cofferdBinary, "--listen", srv.addr, "--data-dir", dataDir, "--log-format", "text")
+	// The S3 API gets its own free port, because its default port would be shared by every
+	// test server and by any cofferd a developer runs.
+	s3Addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	srv.cmd = exec.Command(cofferdBinary,
+		"--listen", srv.addr,
+		"--s3-listen", s3Addr,
+		"--data-dir", dataDir,
+		"--log-format", "text",
+	)
 	srv.cmd.Env = append(environWithout("COFFER_"),
 		"COFFER_ROOT_USER="+rootUser,
 		"COFFER_ROOT_PASSWORD="+rootPassword,
@@ -117,7 +125,7 @@ func startCoffer(t *testing.T) *server {
 }
 
 // freePort returns a loopback TCP port that was free a moment ago. Another process may take
-// it before cofferd binds it; the server then fails to start and the test reports its log.
+// it before cofferd binds it. The server then fails to start and the test prints its log.
 func freePort(t *testing.T) int {
 	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
@@ -169,7 +177,7 @@ func (s *server) stop(t *testing.T) {
 				t.Errorf("cofferd exited with %v after SIGTERM, expected status 0", s.waitErr)
 			}
 		case <-time.After(stopTimeout):
-			t.Errorf("cofferd (pid %d) did not exit within %v after SIGTERM; killing it", s.cmd.Process.Pid, stopTimeout)
+			t.Errorf("cofferd (pid %d) did not exit within %v after SIGTERM, so it was killed", s.cmd.Process.Pid, stopTimeout)
 			_ = s.cmd.Process.Kill()
 			<-s.exited
 		}
@@ -268,8 +276,8 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 	return false
 }
 
-// errorsAsExit reports whether err is a non-zero exit of a command that ran.
-func errorsAsExit(err error) bool {
+// isExitError reports whether err is a non-zero exit of a command that ran.
+func isExitError(err error) bool {
 	var exitErr *exec.ExitError
 	return errors.As(err, &exitErr)
 }

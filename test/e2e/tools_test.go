@@ -136,7 +136,7 @@ func (tb *toolbox) mustFail(name string, args ...string) string {
 	if err == nil {
 		tb.t.Fatalf("%s succeeded, expected it to fail\nstdout:\n%s\nstderr:\n%s", commandLine(inv), stdout, stderr)
 	}
-	if !errorsAsExit(err) {
+	if !isExitError(err) {
 		tb.t.Fatalf("%s did not run: %v", commandLine(inv), err)
 	}
 	return string(stderr)

@@ -34,15 +34,16 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) 
 }
 
 // tryMount mounts a blob from another repository and reports whether it
-// answered. When the source does not hold the blob, the caller falls back
-// to a new upload session, as the specification requires.
+// answered. Without from, any repository holding the blob is the source
+// (an anonymous mount). When no source holds the blob, the caller falls
+// back to a new upload session, as the specification requires.
 func (h *Handler) tryMount(w http.ResponseWriter, r *http.Request, name, mount, from string) bool {
 	d, err := registry.ParseDigest(mount)
 	if err != nil {
 		writeError(w, r, err)
 		return true
 	}
-	if from == "" || registry.ValidateName(from) != nil {
+	if from != "" && registry.ValidateName(from) != nil {
 		return false
 	}
 	b, err := h.reg.MountBlob(r.Context(), name, from, d)

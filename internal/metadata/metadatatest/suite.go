@@ -65,7 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 	}
 }
 
-// env is what one subtest works with: a fresh store and the test's context.
+// env is the state of one subtest: a fresh store and the test's context.
 type env struct {
 	t     *testing.T
 	ctx   context.Context

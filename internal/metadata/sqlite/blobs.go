@@ -39,17 +39,18 @@ func (s *Store) LinkBlob(ctx context.Context, repo string, b metadata.Blob) erro
 	return nil
 }
 
+// lookupBlobQuery selects the size of a blob linked to a repository.
+const lookupBlobQuery = `SELECT b.size
+	FROM repositories r
+	JOIN repository_blobs rb ON rb.repository_id = r.id
+	JOIN blobs b ON b.digest = rb.digest
+	WHERE r.name = ? AND rb.digest = ?`
+
 // LookupBlob returns the blob when it is linked to repo, else an error
 // wrapping metadata.ErrNotFound.
 func (s *Store) LookupBlob(ctx context.Context, repo string, d digest.Digest) (metadata.Blob, error) {
-	const query = `
-		SELECT b.size
-		FROM repositories r
-		JOIN repository_blobs rb ON rb.repository_id = r.id
-		JOIN blobs b ON b.digest = rb.digest
-		WHERE r.name = ? AND rb.digest = ?`
 	b := metadata.Blob{Digest: d}
-	err := s.reader.QueryRowContext(ctx, query, repo, string(d)).Scan(&b.Size)
+	err := s.read.lookupBlob.QueryRowContext(ctx, repo, string(d)).Scan(&b.Size)
 	if errors.Is(err, sql.ErrNoRows) {
 		return metadata.Blob{}, fmt.Errorf("blob %s in %s: %w", d, repo, metadata.ErrNotFound)
 	}

@@ -144,6 +144,19 @@ func distinct(digests []digest.Digest) []digest.Digest {
 // manifestColumns are the columns scanManifest reads, in its order.
 const manifestColumns = `m.digest, m.media_type, m.content, m.artifact_type, m.subject, m.annotations, m.created`
 
+// getManifestQuery selects a manifest by repository name and digest.
+const getManifestQuery = `SELECT ` + manifestColumns + `
+	FROM repositories r
+	JOIN manifests m ON m.repository_id = r.id
+	WHERE r.name = ? AND m.digest = ?`
+
+// getTaggedManifestQuery selects a manifest by repository name and tag.
+const getTaggedManifestQuery = `SELECT ` + manifestColumns + `
+	FROM repositories r
+	JOIN tags t ON t.repository_id = r.id
+	JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.digest
+	WHERE r.name = ? AND t.name = ?`
+
 // scanManifest reads one row of manifestColumns. Blobs and Children are
 // left nil, because the store keeps them only as reference rows.
 func scanManifest(row *sql.Row, repo string) (*metadata.Manifest, error) {
@@ -171,11 +184,7 @@ func scanManifest(row *sql.Row, repo string) (*metadata.Manifest, error) {
 // GetManifest returns the manifest with digest d in repo, or an error
 // wrapping metadata.ErrNotFound. The returned Blobs and Children are nil.
 func (s *Store) GetManifest(ctx context.Context, repo string, d digest.Digest) (*metadata.Manifest, error) {
-	const query = `SELECT ` + manifestColumns + `
-		FROM repositories r
-		JOIN manifests m ON m.repository_id = r.id
-		WHERE r.name = ? AND m.digest = ?`
-	m, err := scanManifest(s.reader.QueryRowContext(ctx, query, repo, string(d)), repo)
+	m, err := scanManifest(s.read.getManifest.QueryRowContext(ctx, repo, string(d)), repo)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("manifest %s in %s: %w", d, repo, metadata.ErrNotFound)
 	}
@@ -188,12 +197,7 @@ func (s *Store) GetManifest(ctx context.Context, repo string, d digest.Digest) (
 // GetTaggedManifest returns the manifest that tag points at in repo, or an
 // error wrapping metadata.ErrNotFound. The returned Blobs and Children are nil.
 func (s *Store) GetTaggedManifest(ctx context.Context, repo, tag string) (*metadata.Manifest, error) {
-	const query = `SELECT ` + manifestColumns + `
-		FROM repositories r
-		JOIN tags t ON t.repository_id = r.id
-		JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.digest
-		WHERE r.name = ? AND t.name = ?`
-	m, err := scanManifest(s.reader.QueryRowContext(ctx, query, repo, tag), repo)
+	m, err := scanManifest(s.read.getTaggedManifest.QueryRowContext(ctx, repo, tag), repo)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("tag %s in %s: %w", tag, repo, metadata.ErrNotFound)
 	}

@@ -174,3 +174,46 @@ func TestPragmas(t *testing.T) {
 		t.Errorf("reader PRAGMA query_only = %s, want 1", queryOnly)
 	}
 }
+
+func TestReadsDoNotWaitForWriter(t *testing.T) {
+	ctx := t.Context()
+	s := openTemp(t)
+	content := []byte(`{"schemaVersion":2,"layers":[]}`)
+	m := &metadata.Manifest{
+		Repository: "app",
+		Digest:     digest.SHA256.FromBytes(content),
+		MediaType:  "application/vnd.oci.image.manifest.v1+json",
+		Content:    content,
+	}
+	if err := s.PutManifest(ctx, m, "latest"); err != nil {
+		t.Fatalf("PutManifest: %v", err)
+	}
+
+	// Hold the only writer connection in a transaction with an uncommitted
+	// change. Reads go through the reader pool, so they neither wait for that
+	// connection nor see the change. A read routed through the writer pool
+	// would block here until the test times out.
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatalf("begin write transaction: %v", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM tags`); err != nil {
+		t.Fatalf("delete tags in the open transaction: %v", err)
+	}
+
+	got, err := s.GetTaggedManifest(ctx, "app", "latest")
+	if err != nil {
+		t.Fatalf("GetTaggedManifest during a write transaction: %v", err)
+	}
+	if got.Digest != m.Digest {
+		t.Errorf("GetTaggedManifest during a write transaction = %s, want %s", got.Digest, m.Digest)
+	}
+	tags, err := s.ListTags(ctx, "app", "", 0)
+	if err != nil {
+		t.Fatalf("ListTags during a write transaction: %v", err)
+	}
+	if len(tags) != 1 || tags[0] != "latest" {
+		t.Errorf("ListTags during a write transaction = %q, want [latest]", tags)
+	}
+}

@@ -51,8 +51,7 @@ func TestFormatCount(t *testing.T) {
 }
 
 func TestFormatSize(t *testing.T) {
-	cases := map[int64]string{1 << 30: "1 GiB", 64 << 20: "64 MiB", 1536: "3 KiB" /* 1.5 KiB divides by 512 only */, 100: "100 B"}
-	cases[1536] = "1536 B"
+	cases := map[int64]string{1 << 30: "1 GiB", 64 << 20: "64 MiB", 4096: "4 KiB", 1536: "1536 B", 100: "100 B"}
 	for n, want := range cases {
 		if got := formatSize(n); got != want {
 			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
