@@ -42,6 +42,7 @@ var (
 type Store struct {
 	driver   storage.Driver
 	uploads  UploadStates
+	locks    sessionLocks
 	corrupts atomic.Int64
 }
 

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"io"
 	"sync"
 	"time"
@@ -44,15 +43,40 @@ func (e *OffsetError) Error() string {
 func (e *OffsetError) Unwrap() error { return ErrInvalidRange }
 
 // sessionLocks serialises requests on one upload session inside this
-// process, so two chunks never write the same file at once.
-var sessionLocks [64]sync.Mutex
+// process, so two chunks never write the same file at once. A request
+// waiting for a session gives up when its context ends; requests on other
+// sessions never wait.
+type sessionLocks struct {
+	mu   sync.Mutex
+	held map[string]chan struct{}
+}
 
-func lockSession(id string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	m := &sessionLocks[h.Sum32()%uint32(len(sessionLocks))]
-	m.Lock()
-	return m.Unlock
+// lock acquires session id, or returns ctx's error.
+func (l *sessionLocks) lock(ctx context.Context, id string) (func(), error) {
+	for {
+		l.mu.Lock()
+		if l.held == nil {
+			l.held = map[string]chan struct{}{}
+		}
+		busy, ok := l.held[id]
+		if !ok {
+			done := make(chan struct{})
+			l.held[id] = done
+			l.mu.Unlock()
+			return func() {
+				l.mu.Lock()
+				delete(l.held, id)
+				l.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for upload %s: %w", id, ctx.Err())
+		}
+	}
 }
 
 // StartUpload opens an upload session for repo.
@@ -100,7 +124,11 @@ func (s *Store) GetUpload(ctx context.Context, id string) (metadata.Upload, erro
 // the bytes that arrived before a broken connection are kept, so that the
 // client can resume from the offset the session then reports.
 func (s *Store) Append(ctx context.Context, id string, offset int64, body io.Reader, declared int64) (metadata.Upload, error) {
-	defer lockSession(id)()
+	unlock, err := s.locks.lock(ctx, id)
+	if err != nil {
+		return metadata.Upload{}, err
+	}
+	defer unlock()
 
 	u, err := s.GetUpload(ctx, id)
 	if err != nil {
@@ -162,7 +190,11 @@ func copyDeclared(w io.Writer, body io.Reader, declared int64) (int64, error) {
 // blob expected and closes the session. On a mismatch the session and its
 // bytes are removed and ErrDigestMismatch is returned.
 func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest) (int64, error) {
-	defer lockSession(id)()
+	unlock, err := s.locks.lock(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 
 	u, err := s.GetUpload(ctx, id)
 	if err != nil {
@@ -216,7 +248,11 @@ func (s *Store) sessionDigest(ctx context.Context, u metadata.Upload, a digest.A
 
 // Cancel removes session id and its bytes.
 func (s *Store) Cancel(ctx context.Context, id string) error {
-	defer lockSession(id)()
+	unlock, err := s.locks.lock(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := s.GetUpload(ctx, id); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -56,6 +57,9 @@ func ParseManifest(repo string, d digest.Digest, contentType string, content []b
 	var doc manifestDocument
 	if err := json.Unmarshal(content, &doc); err != nil {
 		return nil, fmt.Errorf("%w: not valid JSON: %w", ErrManifestInvalid, err)
+	}
+	if err := checkFieldNames(content); err != nil {
+		return nil, err
 	}
 	mediaType, err := resolveMediaType(contentType, doc.MediaType)
 	if err != nil {
@@ -178,4 +182,114 @@ func descriptorDigest(field string, desc descriptor) (digest.Digest, error) {
 func isNonDistributable(mediaType string) bool {
 	return strings.HasPrefix(mediaType, "application/vnd.oci.image.layer.nondistributable.") ||
 		mediaType == "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+}
+
+// Field names that ParseManifest reads from a manifest and from each of its
+// descriptors.
+var (
+	documentFields   = []string{"schemaVersion", "mediaType", "artifactType", "config", "layers", "manifests", "subject", "annotations"}
+	descriptorFields = []string{"mediaType", "digest", "size", "artifactType", "annotations"}
+)
+
+// checkFieldNames rejects a manifest that repeats a field ParseManifest
+// reads, or spells one in another case, at the top level or in a
+// descriptor. encoding/json matches keys regardless of case and keeps the
+// last of repeated keys, while clients in other languages may read another
+// value. The references the registry checks and counts must be the ones
+// every client pulls.
+func checkFieldNames(content []byte) error {
+	fields, err := objectFields(content)
+	if err != nil {
+		return err
+	}
+	if err := checkObjectFields("manifest", fields, documentFields); err != nil {
+		return err
+	}
+	for _, name := range []string{"config", "subject"} {
+		if raw, ok := fields[name]; ok {
+			if err := checkDescriptorFields(name, raw); err != nil {
+				return err
+			}
+		}
+	}
+	for _, name := range []string{"layers", "manifests"} {
+		raw, ok := fields[name]
+		if !ok {
+			continue
+		}
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw.value, &list); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrManifestInvalid, name, err)
+		}
+		for i, item := range list {
+			if err := checkDescriptorFields(fmt.Sprintf("%s[%d]", name, i), rawField{key: name, value: item}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func checkDescriptorFields(path string, raw rawField) error {
+	if string(raw.value) == "null" {
+		return nil
+	}
+	fields, err := objectFields(raw.value)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrManifestInvalid, path, err)
+	}
+	return checkObjectFields(path, fields, descriptorFields)
+}
+
+// rawField is one member of a JSON object: its key as written, the value,
+// and how many times a key equal to it regardless of case occurred.
+type rawField struct {
+	key   string
+	value json.RawMessage
+	count int
+}
+
+// objectFields reads the members of a JSON object, indexed by key folded
+// to lower case.
+func objectFields(data []byte) (map[string]rawField, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if token, err := dec.Token(); err != nil || token != json.Delim('{') {
+		return nil, fmt.Errorf("%w: expected a JSON object", ErrManifestInvalid)
+	}
+	fields := map[string]rawField{}
+	for dec.More() {
+		token, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrManifestInvalid, err)
+		}
+		key, _ := token.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrManifestInvalid, err)
+		}
+		folded := strings.ToLower(key)
+		field := fields[folded]
+		fields[folded] = rawField{key: key, value: value, count: field.count + 1}
+	}
+	return fields, nil
+}
+
+// checkObjectFields requires each known field to occur at most once and
+// spelled exactly. Folding is by strings.EqualFold, which also matches the
+// Kelvin sign and the long s as encoding/json does.
+func checkObjectFields(path string, fields map[string]rawField, known []string) error {
+	for _, field := range fields {
+		for _, name := range known {
+			if !strings.EqualFold(field.key, name) {
+				continue
+			}
+			if field.count > 1 {
+				return fmt.Errorf("%w: %s: field %q occurs more than once", ErrManifestInvalid, path, name)
+			}
+			if field.key != name {
+				return fmt.Errorf("%w: %s: field %q must be spelled %q", ErrManifestInvalid, path, field.key, name)
+			}
+		}
+	}
+	return nil
 }

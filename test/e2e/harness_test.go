@@ -73,17 +73,27 @@ type server struct {
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when the process has exited and waitErr is set
 	waitErr error
+	killed  bool // set by kill: the exit is expected
 }
 
 // startCoffer starts cofferd on a free loopback port with an empty data folder and the root
 // credentials, waits until /readyz returns 200, and stops the server when the test ends.
 func startCoffer(t *testing.T) *server {
 	t.Helper()
+	return startCofferAt(t, t.TempDir(), "")
+}
+
+// startCofferAt starts cofferd on dataDir and addr; an empty addr picks a free loopback port.
+// A test restarts a server on the same data by passing the old server's folder and address.
+func startCofferAt(t *testing.T, dataDir, addr string) *server {
+	t.Helper()
 	if cofferdBinary == "" {
 		t.Fatal("cofferd binary is missing: TestMain did not build it")
 	}
+	if addr == "" {
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	}
 
-	dataDir := t.TempDir()
 	logPath := filepath.Join(t.TempDir(), "cofferd.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -92,7 +102,7 @@ func startCoffer(t *testing.T) *server {
 	t.Cleanup(func() { logFile.Close() })
 
 	srv := &server{
-		addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))),
+		addr:    addr,
 		logPath: logPath,
 		exited:  make(chan struct{}),
 	}
@@ -160,10 +170,23 @@ func (s *server) waitReady(t *testing.T) {
 	t.Fatalf("cofferd did not return 200 on /readyz within %v\n%s", readyTimeout, s.logTail())
 }
 
+// kill stops the server with SIGKILL, as a crash would, and waits for it to exit.
+func (s *server) kill(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill cofferd (pid %d): %v", s.cmd.Process.Pid, err)
+	}
+	<-s.exited
+	s.killed = true
+}
+
 // stop sends SIGTERM to the server and waits for it to exit. A server that crashed during the
 // test, exits with an error or ignores SIGTERM fails the test. The log is printed whenever the
 // test failed, so a failing client command can be matched with the server's view of it.
 func (s *server) stop(t *testing.T) {
+	if s.killed {
+		return
+	}
 	select {
 	case <-s.exited:
 		t.Errorf("cofferd exited during the test: %v", s.waitErr)

@@ -5,6 +5,7 @@ package ranges
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -40,7 +41,7 @@ func Parse(header string, size int64) (Range, error) {
 	}
 
 	if first == "" { // suffix range: the last N bytes
-		n, err := parseOffset(last)
+		n, err := parseRangeBound(last)
 		if err != nil || n == 0 {
 			return Range{}, fmt.Errorf("%w %q: invalid suffix length", ErrInvalid, header)
 		}
@@ -51,7 +52,7 @@ func Parse(header string, size int64) (Range, error) {
 		return Range{Start: size - n, Length: n}, nil
 	}
 
-	start, err := parseOffset(first)
+	start, err := parseRangeBound(first)
 	if err != nil {
 		return Range{}, fmt.Errorf("%w %q: invalid first byte", ErrInvalid, header)
 	}
@@ -60,7 +61,7 @@ func Parse(header string, size int64) (Range, error) {
 	}
 	end := size - 1
 	if last != "" {
-		if end, err = parseOffset(last); err != nil || end < start {
+		if end, err = parseRangeBound(last); err != nil || end < start {
 			return Range{}, fmt.Errorf("%w %q: invalid last byte", ErrInvalid, header)
 		}
 		end = min(end, size-1)
@@ -89,14 +90,38 @@ func ParseContentRange(header string) (start, length int64, err error) {
 	return start, end - start + 1, nil
 }
 
+// parseOffset reads a decimal of at most 18 digits, so that a length
+// computed from two offsets cannot overflow int64.
 func parseOffset(s string) (int64, error) {
-	if s == "" || len(s) > 18 {
+	if len(s) > 18 || !isDigits(s) {
 		return 0, ErrInvalid
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+// parseRangeBound reads a position or suffix length of a Range header. A
+// value too large for int64 becomes math.MaxInt64, because RFC 9110
+// (section 14.1.2) reads a last position or suffix length at or beyond the
+// end of the content as the end, however many digits it has.
+func parseRangeBound(s string) (int64, error) {
+	if !isDigits(s) {
+		return 0, ErrInvalid
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return math.MaxInt64, nil
+	}
+	return n, err
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return 0, ErrInvalid
+			return false
 		}
 	}
-	return strconv.ParseInt(s, 10, 64)
+	return true
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // migrationFiles holds the schema migrations. Each file is named
-// NNNN_description.sql, where NNNN is its version; versions start at 1 and
+// NNNN_description.sql, where NNNN is its version. Versions start at 1 and
 // are applied in increasing order.
 //
 //go:embed migrations/*.sql
@@ -72,7 +72,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("begin migration transaction: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	// After Commit the deferred Rollback does nothing, so it only undoes a
+	// failed run.
+	defer tx.Rollback()
 
 	const createTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,

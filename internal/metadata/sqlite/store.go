@@ -40,55 +40,16 @@ type Store struct {
 	read   readStatements
 }
 
-// readStatements are the lookups on the registry's pull path, prepared on
-// the reader pool, which keeps the compiled form on each connection. In a CPU
-// profile of BenchmarkGetTaggedManifest with unprepared queries, compiling the
-// SQL took about two thirds of each lookup.
-type readStatements struct {
-	getManifest       *sql.Stmt
-	getTaggedManifest *sql.Stmt
-	lookupBlob        *sql.Stmt
-}
-
-// prepare compiles the statements on reader.
-func (r *readStatements) prepare(ctx context.Context, reader *sql.DB) error {
-	for _, st := range []struct {
-		stmt  **sql.Stmt
-		query string
-	}{
-		{&r.getManifest, getManifestQuery},
-		{&r.getTaggedManifest, getTaggedManifestQuery},
-		{&r.lookupBlob, lookupBlobQuery},
-	} {
-		stmt, err := reader.PrepareContext(ctx, st.query)
-		if err != nil {
-			return fmt.Errorf("prepare statement %q: %w", st.query, err)
-		}
-		*st.stmt = stmt
-	}
-	return nil
-}
-
-// close closes the statements that were prepared.
-func (r *readStatements) close() error {
-	var errs []error
-	for _, stmt := range []*sql.Stmt{r.getManifest, r.getTaggedManifest, r.lookupBlob} {
-		if stmt != nil {
-			errs = append(errs, stmt.Close())
-		}
-	}
-	return errors.Join(errs...)
-}
-
 var _ metadata.Store = (*Store)(nil)
 
 // Open opens or creates the database file at path, applies the migrations it
-// does not have yet and returns a Store. The directory must exist. The path
-// must name a file: ":memory:" and paths with '?' are rejected, because the
-// two pools must share one database.
+// does not have yet and returns a Store. The directory must exist. Open
+// rejects ":memory:", because the two pools must share one database, and a
+// path with '?' or a "file:" prefix, because the driver would read part of it
+// as URI parameters.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
-		return nil, fmt.Errorf("open sqlite metadata store %q: expected a plain file path without '?'", path)
+		return nil, fmt.Errorf("open sqlite metadata store: invalid path %q: use a plain file path, without '?' or a \"file:\" prefix", path)
 	}
 
 	writer, err := sql.Open("sqlite", dataSourceName(path, false))
@@ -132,8 +93,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // dataSourceName builds the modernc.org/sqlite DSN for path. Every connection
 // gets the same pragmas, and reader connections are also query-only. Writer
-// transactions begin IMMEDIATE, so they take the write lock at BEGIN and
-// cannot fail with SQLITE_BUSY halfway through.
+// transactions begin IMMEDIATE, so they take the write lock at BEGIN rather
+// than at their first write.
 func dataSourceName(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
@@ -161,6 +122,46 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the prepared statements and both connection pools.
 func (s *Store) Close() error {
 	return errors.Join(s.read.close(), s.reader.Close(), s.writer.Close())
+}
+
+// readStatements are the lookups on the registry's pull path, prepared on
+// the reader pool, which keeps the compiled form on each connection. In a CPU
+// profile of BenchmarkGetTaggedManifest with unprepared queries, compiling the
+// SQL took about two thirds of each lookup.
+type readStatements struct {
+	getManifest       *sql.Stmt
+	getTaggedManifest *sql.Stmt
+	lookupBlob        *sql.Stmt
+}
+
+// prepare compiles the statements on reader.
+func (r *readStatements) prepare(ctx context.Context, reader *sql.DB) error {
+	for _, st := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&r.getManifest, getManifestQuery},
+		{&r.getTaggedManifest, getTaggedManifestQuery},
+		{&r.lookupBlob, lookupBlobQuery},
+	} {
+		stmt, err := reader.PrepareContext(ctx, st.query)
+		if err != nil {
+			return fmt.Errorf("prepare statement %q: %w", st.query, err)
+		}
+		*st.stmt = stmt
+	}
+	return nil
+}
+
+// close closes the statements that were prepared.
+func (r *readStatements) close() error {
+	var errs []error
+	for _, stmt := range []*sql.Stmt{r.getManifest, r.getTaggedManifest, r.lookupBlob} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // write runs fn in one transaction on the writer connection, and commits it

@@ -45,7 +45,7 @@ func (s *Store) DeleteTag(ctx context.Context, repo, tag string) error {
 // ListTags returns up to limit tags of repo that sort after the cursor in
 // byte order. A limit of zero or less returns every remaining tag. A
 // repository that does not exist returns an error wrapping
-// metadata.ErrNotFound; one without tags returns an empty list.
+// metadata.ErrNotFound, and one without tags returns no tags and no error.
 func (s *Store) ListTags(ctx context.Context, repo, after string, limit int) ([]string, error) {
 	repoID, err := repositoryID(ctx, s.reader, repo)
 	if err != nil {

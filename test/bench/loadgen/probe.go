@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// userHZ is the unit of utime and stime in /proc/PID/stat: USER_HZ, which
-// Linux fixes at 100 on x86-64 and arm64 (getconf CLK_TCK prints it).
+// userHZ is the number of clock ticks per second in the utime and stime fields
+// of /proc/PID/stat. Linux fixes this USER_HZ at 100 on x86-64 and arm64, and
+// `getconf CLK_TCK` prints it.
 const userHZ = 100
 
 // serverProbe reads the CPU time and memory of the server process from /proc.

@@ -12,7 +12,7 @@ import (
 type result struct {
 	// Workload is the row label, the same for every server.
 	Workload string `json:"workload"`
-	// Bytes is the payload moved; zero for request-rate workloads.
+	// Bytes is the payload moved, or zero for request-rate workloads.
 	Bytes int64 `json:"bytes"`
 	// Requests is the number of HTTP requests in the timed step.
 	Requests int `json:"requests"`
