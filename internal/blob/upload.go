@@ -177,6 +177,9 @@ func copyDeclared(w io.Writer, body io.Reader, declared int64) (int64, error) {
 		return io.Copy(w, body)
 	}
 	n, err := io.Copy(w, io.LimitReader(body, declared+1))
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return n, fmt.Errorf("body ended after %d of %d declared bytes: %w", n, declared, ErrSizeMismatch)
+	}
 	if err != nil {
 		return n, err
 	}
@@ -209,11 +212,8 @@ func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest) (
 		return 0, fmt.Errorf("upload %s hashes to %s, expected %s: %w", id, got, expected, ErrDigestMismatch)
 	}
 
-	if _, err := s.driver.Stat(ctx, Key(expected)); err == nil {
-		// Stored already: keep the existing copy, drop this one.
-		s.discard(ctx, id)
-		return u.Offset, nil
-	}
+	// Moving over an existing copy keeps one copy and repairs it if it was
+	// damaged; readers that opened the old file finish reading it.
 	if err := s.driver.Move(ctx, uploadKey(id), Key(expected)); err != nil {
 		return 0, fmt.Errorf("commit upload %s as %s: %w", id, expected, err)
 	}

@@ -97,9 +97,52 @@ func decodeYAML(data []byte, cfg *Config) error {
 	}
 	var typeErr *yaml.TypeError
 	if errors.As(err, &typeErr) {
-		return fmt.Errorf("%s", strings.Join(typeErr.Errors, "; "))
+		return namedTypeErrors(data, typeErr.Errors)
 	}
 	return err
+}
+
+// namedTypeErrors rewrites yaml's "line N: cannot unmarshal ..." messages
+// so that each names the configuration key defined on that line.
+func namedTypeErrors(data []byte, messages []string) error {
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	keys := map[int]string{}
+	collectKeyLines(&root, "", keys)
+
+	var errs []error
+	for _, msg := range messages {
+		var line int
+		if _, err := fmt.Sscanf(msg, "line %d:", &line); err == nil && keys[line] != "" {
+			_, detail, _ := strings.Cut(msg, ": ")
+			msg = fmt.Sprintf("%s (line %d): %s", keys[line], line, detail)
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	return errors.Join(errs...)
+}
+
+// collectKeyLines maps the line of every mapping key to its dotted path.
+func collectKeyLines(n *yaml.Node, prefix string, out map[int]string) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			collectKeyLines(c, prefix, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, value := n.Content[i], n.Content[i+1]
+			path := key.Value
+			if prefix != "" {
+				path = prefix + "." + key.Value
+			}
+			out[key.Line] = path
+			if value.Line != key.Line {
+				out[value.Line] = path
+			}
+			collectKeyLines(value, path, out)
+		}
+	}
 }
 
 // applyEnv sets every field whose environment variable is present and

@@ -110,7 +110,7 @@ type Blobs interface {
 	LinkBlob(ctx context.Context, repo string, b Blob) error
 	// LookupBlob returns the blob when it is linked to repo, else ErrNotFound.
 	LookupBlob(ctx context.Context, repo string, d digest.Digest) (Blob, error)
-	// StatBlob returns the blob if any repository stores it, else ErrNotFound.
+	// StatBlob returns the blob if any repository links it, else ErrNotFound.
 	StatBlob(ctx context.Context, d digest.Digest) (Blob, error)
 	// UnlinkBlob removes the blob from repo. The content stays while other
 	// links or manifests reference it.

@@ -138,6 +138,7 @@ func TestParseManifestRejects(t *testing.T) {
 		// last of repeated keys. Clients that read these documents
 		// differently would pull layers the registry never checked.
 		{"field in other case", "", image(config + `,"layers":[` + desc(layerType, "checked") + `],"Layers":[]`)},
+		{"field with a long s", "", image(config + `,"layers":[` + desc(layerType, "checked") + `],"layerſ":[]`)},
 		{"repeated field", "", image(config + `,"layers":[` + desc(layerType, "checked") + `],"layers":[]`)},
 		{"descriptor field in other case", "", image(`,"config":{"mediaType":"` + configType + `","digest":"` +
 			string(digestOf("a")) + `","Digest":"` + string(digestOf("b")) + `","size":1}`)},

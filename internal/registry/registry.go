@@ -255,10 +255,11 @@ func (r *Registry) Tags(ctx context.Context, repo, after string, limit int) ([]s
 	if err != nil {
 		return nil, false, fmt.Errorf("list tags of %s: %w", repo, err)
 	}
-	if len(tags) > limit {
-		return tags[:limit], true, nil
+	more := len(tags) > limit
+	if more {
+		tags = tags[:limit]
 	}
-	return tags, false, nil
+	return append([]string{}, tags...), more, nil
 }
 
 // Catalog returns up to limit repository names after the cursor, and whether more follow.

@@ -54,15 +54,15 @@ func (h *Handler) listTags(w http.ResponseWriter, r *http.Request, rt route) {
 		writeError(w, r, err)
 		return
 	}
-	tags := []string{}
-	more := false
-	if limit > 0 {
-		if tags, more, err = h.reg.Tags(r.Context(), rt.name, last, limit); err != nil {
-			writeError(w, r, err)
-			return
-		}
+	tags, more, err := h.reg.Tags(r.Context(), rt.name, last, limit)
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
-	if more {
+	if tags == nil {
+		tags = []string{}
+	}
+	if more && limit > 0 {
 		setNextLink(w, "/v2/"+rt.name+"/tags/list", limit, tags[len(tags)-1])
 	}
 	writeJSON(w, "application/json", http.StatusOK, struct {
@@ -77,15 +77,12 @@ func (h *Handler) catalog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	repos := []string{}
-	more := false
-	if limit > 0 {
-		if repos, more, err = h.reg.Catalog(r.Context(), last, limit); err != nil {
-			writeError(w, r, err)
-			return
-		}
+	repos, more, err := h.reg.Catalog(r.Context(), last, limit)
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
-	if more {
+	if more && limit > 0 {
 		setNextLink(w, "/v2/_catalog", limit, repos[len(repos)-1])
 	}
 	writeJSON(w, "application/json", http.StatusOK, struct {

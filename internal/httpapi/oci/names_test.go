@@ -77,8 +77,8 @@ func TestMethodNotAllowed(t *testing.T) {
 // TestRepositoryNames checks that an invalid repository name is rejected
 // with 400 NAME_INVALID on every route that carries a name, and that a
 // path that matches no route is 404 NOT_FOUND. The distribution
-// specification defines the name grammar and the NAME_INVALID code; it
-// does not route paths that fit no endpoint.
+// specification defines the name grammar and the NAME_INVALID code, but
+// it does not say how to answer a path that fits no endpoint.
 func TestRepositoryNames(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)

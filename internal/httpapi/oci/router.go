@@ -2,6 +2,7 @@ package oci
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/cofferhq/coffer/internal/registry"
@@ -152,6 +153,7 @@ func (h *Handler) methods(w http.ResponseWriter, r *http.Request, table map[stri
 	for m := range table {
 		allowed = append(allowed, m)
 	}
+	slices.Sort(allowed)
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
 	writeError(w, r, errUnsupported)
 }

@@ -33,8 +33,8 @@ const (
 	testPassword = "password123"
 	// testMaxManifestBytes is cofferd's default manifest limit (4 MiB).
 	testMaxManifestBytes = 4 << 20
-	// rawReadTimeout bounds a raw-connection read only so that a server
-	// bug hangs the test for a bounded time; no assertion depends on it.
+	// rawReadTimeout bounds a raw-connection read, so that a server bug
+	// hangs the test for a bounded time. No assertion depends on it.
 	rawReadTimeout = 30 * time.Second
 )
 
@@ -87,7 +87,7 @@ type response struct {
 }
 
 // do sends one request with the root credentials unless header sets
-// Authorization; an Authorization value of "-" sends none.
+// Authorization. An Authorization value of "-" sends no credentials.
 func (s *testServer) do(t *testing.T, method, path string, header map[string]string, body []byte) response {
 	t.Helper()
 	var reader io.Reader
@@ -369,7 +369,7 @@ func describe(mediaType string, data []byte) descriptor {
 	return descriptor{MediaType: mediaType, Digest: sha256Digest(data), Size: int64(len(data))}
 }
 
-// marshal encodes a test document; map keys come out sorted, so equal
+// marshal encodes a test document. Map keys come out sorted, so equal
 // documents have equal bytes.
 func marshal(t *testing.T, v any) []byte {
 	t.Helper()

@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -70,7 +71,8 @@ func (h *Handler) monolithicUpload(w http.ResponseWriter, r *http.Request, name,
 		return
 	}
 	if _, err := h.reg.CompleteUpload(r.Context(), name, u.ID, d, r.Body, r.ContentLength); err != nil {
-		_ = h.reg.CancelUpload(r.Context(), name, u.ID)
+		// The client may have gone; clean up all the same.
+		_ = h.reg.CancelUpload(context.WithoutCancel(r.Context()), name, u.ID)
 		writeError(w, r, err)
 		return
 	}

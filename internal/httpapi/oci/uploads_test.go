@@ -34,7 +34,7 @@ func TestUploadChunked(t *testing.T) {
 	s := newTestServer(t)
 	all := []byte("0123456789ab")
 	d := sha256Digest(all)
-	// chunk sends one PATCH; an empty wantRange leaves the Range header unchecked.
+	// chunk sends one PATCH. An empty wantRange leaves the Range header unchecked.
 	chunk := func(name, contentRange, body string, status int, code, wantRange string) exchange {
 		row := exchange{name: name, method: http.MethodPatch, path: "{session}", body: []byte(body),
 			header: map[string]string{"Content-Range": contentRange, "Content-Type": "application/octet-stream"},

@@ -60,12 +60,14 @@ func (s *Store) LookupBlob(ctx context.Context, repo string, d digest.Digest) (m
 	return b, nil
 }
 
-// StatBlob returns the blob when any repository has stored it, else an error
-// wrapping metadata.ErrNotFound. A blob row stays after its last link is
-// removed, so StatBlob still finds it until garbage collection deletes it.
+// StatBlob returns the blob when any repository links it, else an error
+// wrapping metadata.ErrNotFound. A blob row that no repository links any
+// more is not found, although its content may still be stored.
 func (s *Store) StatBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error) {
 	b := metadata.Blob{Digest: d}
-	err := s.reader.QueryRowContext(ctx, `SELECT size FROM blobs WHERE digest = ?`, string(d)).Scan(&b.Size)
+	const query = `SELECT size FROM blobs
+		WHERE digest = ? AND EXISTS (SELECT 1 FROM repository_blobs WHERE digest = blobs.digest)`
+	err := s.reader.QueryRowContext(ctx, query, string(d)).Scan(&b.Size)
 	if errors.Is(err, sql.ErrNoRows) {
 		return metadata.Blob{}, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
 	}

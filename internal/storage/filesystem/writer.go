@@ -47,7 +47,7 @@ func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.
 			return nil, err
 		}
 	}
-	w.buf = bufio.NewWriterSize(w.file, writeBufferSize)
+	w.buf = bufio.NewWriterSize(&writebackFile{file: w.file, start: offset}, writeBufferSize)
 	return w, nil
 }
 
