@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,7 +80,8 @@ func (l *sessionLocks) lock(ctx context.Context, id string) (func(), error) {
 	}
 }
 
-// StartUpload opens an upload session for repo.
+// StartUpload opens an upload session for repo. The session's file is
+// created by its first chunk.
 func (s *Store) StartUpload(ctx context.Context, repo string) (metadata.Upload, error) {
 	id, err := newSessionID()
 	if err != nil {
@@ -91,14 +93,6 @@ func (s *Store) StartUpload(ctx context.Context, repo string) (metadata.Upload, 
 	}
 	now := time.Now().UTC()
 	u := metadata.Upload{ID: id, Repository: repo, HashState: state, Created: now, Updated: now}
-
-	w, err := s.driver.Writer(ctx, uploadKey(id), 0)
-	if err != nil {
-		return metadata.Upload{}, fmt.Errorf("create upload %s: %w", id, err)
-	}
-	if err := w.Commit(ctx); err != nil {
-		return metadata.Upload{}, fmt.Errorf("create upload %s: %w", id, err)
-	}
 	if err := s.uploads.CreateUpload(ctx, u); err != nil {
 		return metadata.Upload{}, fmt.Errorf("record upload %s: %w", id, err)
 	}
@@ -130,29 +124,16 @@ func (s *Store) Append(ctx context.Context, id string, offset int64, body io.Rea
 	}
 	defer unlock()
 
-	u, err := s.GetUpload(ctx, id)
+	u, h, err := s.openSession(ctx, id)
 	if err != nil {
-		return metadata.Upload{}, err
+		return u, err
 	}
 	if offset != u.Offset {
 		return u, fmt.Errorf("upload %s: %w", id, &OffsetError{Expected: u.Offset, Got: offset})
 	}
-	h, err := unmarshalHash(u.HashState)
-	if err != nil {
-		return u, fmt.Errorf("upload %s: %w", id, err)
-	}
-
-	w, err := s.driver.Writer(ctx, uploadKey(id), u.Offset)
-	if err != nil {
-		return u, fmt.Errorf("upload %s: %w", id, err)
-	}
-	n, copyErr := copyDeclared(io.MultiWriter(w, h), body, declared)
-	if copyErr != nil && (declared >= 0 || n == 0) {
-		_ = w.Cancel(ctx)
-		return u, fmt.Errorf("upload %s: %w", id, copyErr)
-	}
-	if err := w.Commit(ctx); err != nil {
-		return u, fmt.Errorf("upload %s: %w", id, err)
+	n, copyErr := s.writeChunk(ctx, u, h, body, declared, true)
+	if n == 0 && copyErr != nil {
+		return u, copyErr
 	}
 
 	previous := u.Offset
@@ -168,6 +149,39 @@ func (s *Store) Append(ctx context.Context, id string, offset int64, body io.Rea
 		return u, fmt.Errorf("upload %s kept %d bytes of an interrupted body: %w", id, n, copyErr)
 	}
 	return u, nil
+}
+
+// openSession loads session id and restores its running SHA-256.
+func (s *Store) openSession(ctx context.Context, id string) (metadata.Upload, hash.Hash, error) {
+	u, err := s.GetUpload(ctx, id)
+	if err != nil {
+		return metadata.Upload{}, nil, err
+	}
+	h, err := unmarshalHash(u.HashState)
+	if err != nil {
+		return u, nil, fmt.Errorf("upload %s: %w", id, err)
+	}
+	return u, h, nil
+}
+
+// writeChunk writes body after the session's committed bytes and feeds it
+// to h, then makes it durable. It returns how many bytes it kept: all of
+// them, or with keepPartial and a body of unknown length (declared < 0), the
+// bytes that arrived before an error; otherwise it keeps none.
+func (s *Store) writeChunk(ctx context.Context, u metadata.Upload, h hash.Hash, body io.Reader, declared int64, keepPartial bool) (int64, error) {
+	w, err := s.driver.Writer(ctx, uploadKey(u.ID), u.Offset)
+	if err != nil {
+		return 0, fmt.Errorf("upload %s: %w", u.ID, err)
+	}
+	n, copyErr := copyDeclared(io.MultiWriter(w, h), body, declared)
+	if copyErr != nil && (!keepPartial || declared >= 0 || n == 0) {
+		_ = w.Cancel(ctx)
+		return 0, fmt.Errorf("upload %s: %w", u.ID, copyErr)
+	}
+	if err := w.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("upload %s: %w", u.ID, err)
+	}
+	return n, copyErr
 }
 
 // copyDeclared copies body to w. With declared >= 0 it requires exactly
@@ -189,23 +203,41 @@ func copyDeclared(w io.Writer, body io.Reader, declared int64) (int64, error) {
 	return n, nil
 }
 
-// Commit checks that session id hashes to expected, stores its content as
-// blob expected and closes the session. On a mismatch the session and its
-// bytes are removed and ErrDigestMismatch is returned.
-func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest) (int64, error) {
+// Commit writes an optional last chunk (final with declared bytes; a nil
+// final or declared 0 means none), checks that session id hashes to
+// expected, stores its content as blob expected and closes the session. On
+// a digest mismatch the session and its bytes are removed and
+// ErrDigestMismatch is returned; on a failed last chunk the session stays
+// as it was.
+func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest, final io.Reader, declared int64) (int64, error) {
 	unlock, err := s.locks.lock(ctx, id)
 	if err != nil {
 		return 0, err
 	}
 	defer unlock()
 
-	u, err := s.GetUpload(ctx, id)
+	u, h, err := s.openSession(ctx, id)
 	if err != nil {
 		return 0, err
 	}
-	got, err := s.sessionDigest(ctx, u, expected.Algorithm())
-	if err != nil {
-		return 0, err
+	if final != nil && declared != 0 {
+		n, err := s.writeChunk(ctx, u, h, final, declared, false)
+		if err != nil {
+			return 0, err
+		}
+		u.Offset += n
+	} else if u.Offset == 0 {
+		// An empty blob: no chunk created the file.
+		if _, err := s.writeChunk(ctx, u, h, strings.NewReader(""), 0, false); err != nil {
+			return 0, err
+		}
+	}
+
+	got := digest.SHA256.FromHash(h)
+	if expected.Algorithm() != digest.SHA256 {
+		if got, err = s.rehash(ctx, uploadKey(id), u.Offset, expected.Algorithm()); err != nil {
+			return 0, err
+		}
 	}
 	if got != expected {
 		s.discard(ctx, id)
@@ -223,25 +255,50 @@ func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest) (
 	return u.Offset, nil
 }
 
-// sessionDigest returns the digest of the session's bytes with algorithm a:
-// from the saved SHA-256 state, or by reading the bytes again for another
-// algorithm.
-func (s *Store) sessionDigest(ctx context.Context, u metadata.Upload, a digest.Algorithm) (digest.Digest, error) {
-	if a == digest.SHA256 {
-		h, err := unmarshalHash(u.HashState)
-		if err != nil {
-			return "", fmt.Errorf("upload %s: %w", u.ID, err)
-		}
-		return digest.SHA256.FromHash(h), nil
-	}
-	rc, err := s.driver.Reader(ctx, uploadKey(u.ID), 0)
+// Put stores body as blob expected in one request, without an upload
+// session: the bytes go to a fresh upload key, hashed with expected's
+// algorithm while they stream, and move under the blob's key when the
+// digest matches. A crash in between leaves an orphan upload key, which
+// garbage collection removes.
+func (s *Store) Put(ctx context.Context, expected digest.Digest, body io.Reader, declared int64) (int64, error) {
+	id, err := newSessionID()
 	if err != nil {
-		return "", fmt.Errorf("upload %s: %w", u.ID, err)
+		return 0, err
+	}
+	key := uploadKey(id)
+	w, err := s.driver.Writer(ctx, key, 0)
+	if err != nil {
+		return 0, fmt.Errorf("write blob %s: %w", expected, err)
+	}
+	h := expected.Algorithm().New()
+	n, err := copyDeclared(io.MultiWriter(w, h), body, declared)
+	if err != nil {
+		_ = w.Cancel(ctx)
+		return 0, fmt.Errorf("write blob %s: %w", expected, err)
+	}
+	if got := expected.Algorithm().FromHash(h); got != expected {
+		_ = w.Cancel(ctx)
+		return 0, fmt.Errorf("content hashes to %s, expected %s: %w", got, expected, ErrDigestMismatch)
+	}
+	if err := w.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("write blob %s: %w", expected, err)
+	}
+	if err := s.driver.Move(ctx, key, Key(expected)); err != nil {
+		return 0, fmt.Errorf("commit blob %s: %w", expected, err)
+	}
+	return n, nil
+}
+
+// rehash returns the digest of the first size bytes of key with algorithm a.
+func (s *Store) rehash(ctx context.Context, key string, size int64, a digest.Algorithm) (digest.Digest, error) {
+	rc, err := s.driver.Reader(ctx, key, 0)
+	if err != nil {
+		return "", fmt.Errorf("rehash %s: %w", key, err)
 	}
 	defer rc.Close()
 	h := a.New()
-	if _, err := io.CopyN(h, rc, u.Offset); err != nil {
-		return "", fmt.Errorf("rehash upload %s: %w", u.ID, err)
+	if _, err := io.CopyN(h, rc, size); err != nil {
+		return "", fmt.Errorf("rehash %s: %w", key, err)
 	}
 	return a.FromHash(h), nil
 }

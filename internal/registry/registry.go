@@ -127,22 +127,28 @@ func (r *Registry) AppendUpload(ctx context.Context, repo, id string, offset int
 // CompleteUpload appends an optional final chunk, checks the digest and
 // links the blob to repo.
 func (r *Registry) CompleteUpload(ctx context.Context, repo, id string, d digest.Digest, body io.Reader, declared int64) (metadata.Blob, error) {
-	u, err := r.Upload(ctx, repo, id)
-	if err != nil {
+	if _, err := r.Upload(ctx, repo, id); err != nil {
 		return metadata.Blob{}, err
 	}
-	if declared != 0 {
-		if u, err = r.blobs.Append(ctx, id, u.Offset, body, declared); err != nil {
-			return metadata.Blob{}, uploadError(err)
-		}
-	}
-	size, err := r.blobs.Commit(ctx, id, d)
+	size, err := r.blobs.Commit(ctx, id, d, body, declared)
 	if err != nil {
 		return metadata.Blob{}, uploadError(err)
 	}
-	b := metadata.Blob{Digest: d, Size: size}
+	return r.linkBlob(ctx, repo, metadata.Blob{Digest: d, Size: size})
+}
+
+// PutBlob stores a blob sent whole in one request and links it to repo.
+func (r *Registry) PutBlob(ctx context.Context, repo string, d digest.Digest, body io.Reader, declared int64) (metadata.Blob, error) {
+	size, err := r.blobs.Put(ctx, d, body, declared)
+	if err != nil {
+		return metadata.Blob{}, uploadError(err)
+	}
+	return r.linkBlob(ctx, repo, metadata.Blob{Digest: d, Size: size})
+}
+
+func (r *Registry) linkBlob(ctx context.Context, repo string, b metadata.Blob) (metadata.Blob, error) {
 	if err := r.meta.LinkBlob(ctx, repo, b); err != nil {
-		return metadata.Blob{}, fmt.Errorf("link blob %s to %s: %w", d, repo, err)
+		return metadata.Blob{}, fmt.Errorf("link blob %s to %s: %w", b.Digest, repo, err)
 	}
 	return b, nil
 }

@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,14 +64,7 @@ func (h *Handler) monolithicUpload(w http.ResponseWriter, r *http.Request, name,
 		writeError(w, r, err)
 		return
 	}
-	u, err := h.reg.StartUpload(r.Context(), name)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if _, err := h.reg.CompleteUpload(r.Context(), name, u.ID, d, r.Body, r.ContentLength); err != nil {
-		// The client may have gone; clean up all the same.
-		_ = h.reg.CancelUpload(context.WithoutCancel(r.Context()), name, u.ID)
+	if _, err := h.reg.PutBlob(r.Context(), name, d, r.Body, r.ContentLength); err != nil {
 		writeError(w, r, err)
 		return
 	}

@@ -138,7 +138,11 @@ func (d *Driver) Move(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return fileError(op, err)
 	}
-	if err := syncDirs(append(created, filepath.Dir(dstPath), filepath.Dir(srcPath))); err != nil {
+	// Syncing the destination directory makes the new name durable. The
+	// source directory is not synced: on journaling filesystems the rename
+	// is one journal transaction, and at worst a crash leaves the old name
+	// as well, an orphan that garbage collection removes.
+	if err := syncDirs(append(created, filepath.Dir(dstPath))); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 

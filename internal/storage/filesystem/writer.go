@@ -134,8 +134,9 @@ func (w *fileWriter) Write(p []byte) (int, error) {
 // Size returns the content length so far, including the starting offset.
 func (w *fileWriter) Size() int64 { return w.size }
 
-// Commit flushes the buffer, fsyncs and closes the file, and then fsyncs its
-// directory and any directories the writer created. Commit closes the writer
+// Commit flushes the buffer, fsyncs and closes the file, and then, when the
+// writer created the file, fsyncs its directory and any directories the
+// writer created. Commit closes the writer
 // even when it fails. When ctx is already done, Commit closes the writer as
 // Close does and returns ctx's error.
 func (w *fileWriter) Commit(ctx context.Context) error {
@@ -157,6 +158,9 @@ func (w *fileWriter) Commit(ctx context.Context) error {
 	}
 	if err := w.file.Close(); err != nil {
 		return fmt.Errorf("commit %q: close file: %w", w.key, err)
+	}
+	if w.offset > 0 {
+		return nil // the file existed before: no directory entry changed
 	}
 	if err := syncDirs(append(w.changedDirs, filepath.Dir(w.path))); err != nil {
 		return fmt.Errorf("commit %q: %w", w.key, err)
