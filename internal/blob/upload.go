@@ -253,6 +253,10 @@ func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest, f
 		return 0, fmt.Errorf("upload %s hashes to %s, expected %s: %w", id, got, expected, ErrDigestMismatch)
 	}
 
+	// Every byte has arrived and matches: finish even if the client leaves
+	// now, so that its retry finds the blob.
+	ctx = context.WithoutCancel(ctx)
+
 	// Moving over an existing copy keeps one copy and repairs it if it was
 	// damaged; readers that opened the old file finish reading it.
 	if err := s.driver.Move(ctx, uploadKey(id), Key(expected)); err != nil {
@@ -289,6 +293,7 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, body io.Reader,
 		_ = w.Cancel(ctx)
 		return 0, fmt.Errorf("content hashes to %s, expected %s: %w", got, expected, ErrDigestMismatch)
 	}
+	ctx = context.WithoutCancel(ctx) // every byte arrived: finish the commit
 	if err := w.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("write blob %s: %w", expected, err)
 	}
@@ -326,9 +331,11 @@ func (s *Store) Cancel(ctx context.Context, id string) error {
 	return nil
 }
 
-// discard removes a session's bytes and state; failures leave garbage
-// that upload expiry removes later.
+// discard removes a session's bytes and state, even when the request that
+// asks for it was cancelled. Failures leave garbage that upload expiry
+// removes later.
 func (s *Store) discard(ctx context.Context, id string) {
+	ctx = context.WithoutCancel(ctx)
 	if err := s.driver.Delete(ctx, uploadKey(id)); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		telemetry.Logger(ctx).Warn("upload bytes not removed", "upload", id, "error", err)
 	}

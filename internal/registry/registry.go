@@ -146,8 +146,10 @@ func (r *Registry) PutBlob(ctx context.Context, repo string, d digest.Digest, bo
 	return r.linkBlob(ctx, repo, metadata.Blob{Digest: d, Size: size})
 }
 
+// linkBlob links a committed blob to repo. It finishes even when the
+// client has gone, so that a retry finds the blob it already sent.
 func (r *Registry) linkBlob(ctx context.Context, repo string, b metadata.Blob) (metadata.Blob, error) {
-	if err := r.meta.LinkBlob(ctx, repo, b); err != nil {
+	if err := r.meta.LinkBlob(context.WithoutCancel(ctx), repo, b); err != nil {
 		return metadata.Blob{}, fmt.Errorf("link blob %s to %s: %w", b.Digest, repo, err)
 	}
 	return b, nil

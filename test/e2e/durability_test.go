@@ -51,9 +51,14 @@ func TestKillDuringUploads(t *testing.T) {
 		}
 		stalled.Add(1)
 		go func() {
-			// Send two whole chunks, then half of a third and stall.
+			// Send two whole chunks, then half of a third and stall. The
+			// wait group is released once, by the stall or by a failure, so
+			// a failed request cannot hang the test.
+			var once sync.Once
+			markStalled := func() { once.Do(stalled.Done) }
+			defer markStalled()
 			sent[i] = uploadChunks(t, client, &locations[i], seed, 2*crashChunkSize)
-			body := &stallingReader{r: patternSlice(seed, sent[i], crashChunkSize), stallAfter: crashChunkSize / 2, stalled: stalled.Done, release: release}
+			body := &stallingReader{r: patternSlice(seed, sent[i], crashChunkSize), stallAfter: crashChunkSize / 2, stalled: markStalled, release: release}
 			_, _ = client.patch(t, locations[i], sent[i], body, crashChunkSize)
 		}()
 	}
@@ -122,12 +127,11 @@ type stallingReader struct {
 	read       int64
 	stalled    func()
 	release    chan struct{}
-	once       sync.Once
 }
 
 func (s *stallingReader) Read(p []byte) (int, error) {
 	if s.read >= s.stallAfter {
-		s.once.Do(s.stalled)
+		s.stalled()
 		<-s.release
 		return 0, io.ErrUnexpectedEOF
 	}

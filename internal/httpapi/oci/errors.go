@@ -77,6 +77,11 @@ func lookupCode(err error) (errorCode, bool) {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, known := lookupCode(err)
 	message := err.Error()
+	if !known && r.Context().Err() != nil {
+		// The client went away; nobody reads this answer.
+		telemetry.Logger(r.Context()).Info("request cancelled by the client", "error", err)
+		return
+	}
 	if !known {
 		telemetry.Logger(r.Context()).Error("request failed", "error", err)
 		message = "internal error; the server log has the details under this request ID"
