@@ -4,6 +4,7 @@
 package authn
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -29,6 +30,9 @@ type Principal struct {
 // ErrInvalidCredentials reports credentials that do not match any identity.
 var ErrInvalidCredentials = errors.New("invalid credentials")
 
+// ErrUnknownAccessKey reports an S3 access key that no identity owns.
+var ErrUnknownAccessKey = errors.New("unknown access key")
+
 // credentialsFile is the name, inside the data directory, of the file
 // that keeps generated root credentials (the password only as a bcrypt hash).
 const credentialsFile = "root-credentials.json"
@@ -36,6 +40,9 @@ const credentialsFile = "root-credentials.json"
 type storedCredentials struct {
 	User           string `json:"user"`
 	PasswordBcrypt []byte `json:"password_bcrypt"`
+	// PasswordSealed is the password encrypted with the server key: S3
+	// signatures need the secret itself, not a hash of it.
+	PasswordSealed []byte `json:"password_sealed"`
 }
 
 // Root verifies the root user's credentials. A successful bcrypt check is
@@ -43,6 +50,7 @@ type storedCredentials struct {
 // hash instead of a bcrypt run.
 type Root struct {
 	user     string
+	secret   string // the password, for S3 signature verification
 	bcrypt   []byte
 	mu       sync.RWMutex
 	verified [][32]byte
@@ -58,7 +66,7 @@ func LoadRoot(dataDir, user, password string, announce io.Writer) (*Root, error)
 		if err != nil {
 			return nil, fmt.Errorf("hash root password: %w", err)
 		}
-		return &Root{user: user, bcrypt: hash}, nil
+		return &Root{user: user, secret: password, bcrypt: hash}, nil
 	}
 
 	path := filepath.Join(dataDir, credentialsFile)
@@ -68,22 +76,38 @@ func LoadRoot(dataDir, user, password string, announce io.Writer) (*Root, error)
 		if err := json.Unmarshal(data, &stored); err != nil || stored.User == "" {
 			return nil, fmt.Errorf("read root credentials %s: invalid content; delete the file to generate new credentials", path)
 		}
-		return &Root{user: stored.User, bcrypt: stored.PasswordBcrypt}, nil
+		key, err := loadServerKey(dataDir)
+		if err != nil {
+			return nil, err
+		}
+		secret, err := open(key, stored.PasswordSealed)
+		if err != nil {
+			return nil, fmt.Errorf("read root credentials %s: %w; delete the file to generate new credentials", path, err)
+		}
+		return &Root{user: stored.User, secret: string(secret), bcrypt: stored.PasswordBcrypt}, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read root credentials: %w", err)
 	}
-	return generateRoot(path, announce)
+	return generateRoot(dataDir, path, announce)
 }
 
-func generateRoot(path string, announce io.Writer) (*Root, error) {
+func generateRoot(dataDir, path string, announce io.Writer) (*Root, error) {
 	user := "coffer-" + randomString(8, lowerAlphabet)
 	password := randomString(32, passwordAlphabet)
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return nil, fmt.Errorf("hash root password: %w", err)
 	}
-	data, err := json.Marshal(storedCredentials{User: user, PasswordBcrypt: hash})
+	key, err := loadServerKey(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := seal(key, []byte(password))
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(storedCredentials{User: user, PasswordBcrypt: hash, PasswordSealed: sealed})
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +118,16 @@ func generateRoot(path string, announce io.Writer) (*Root, error) {
 		return nil, fmt.Errorf("store root credentials: %w", err)
 	}
 	fmt.Fprintf(announce, "\nGenerated root credentials (shown only this once; set COFFER_ROOT_USER and COFFER_ROOT_PASSWORD to choose your own):\n  user:     %s\n  password: %s\n\n", user, password)
-	return &Root{user: user, bcrypt: hash}, nil
+	return &Root{user: user, secret: password, bcrypt: hash}, nil
+}
+
+// Lookup returns the secret of the root access key for S3 signature
+// verification: the root user is the access key, its password the secret.
+func (r *Root) Lookup(_ context.Context, accessKey string) (string, error) {
+	if subtle.ConstantTimeCompare([]byte(accessKey), []byte(r.user)) != 1 {
+		return "", fmt.Errorf("access key %q: %w", accessKey, ErrUnknownAccessKey)
+	}
+	return r.secret, nil
 }
 
 // User returns the root user name.

@@ -367,3 +367,44 @@ func unmarshalHash(state []byte) (hash.Hash, error) {
 	}
 	return h, nil
 }
+
+// Write stores body as a blob whose digest is not known in advance, as S3
+// objects arrive. It hashes with SHA-256 while streaming, passes every byte
+// to tee as well (for MD5 and checksums the caller needs), then commits the
+// content under its digest. With declared >= 0 the body must hold exactly
+// declared bytes. check runs after the last byte, with the content's
+// digest, and before the commit; an error from it discards the bytes.
+func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee io.Writer, check func(digest.Digest) error) (digest.Digest, int64, error) {
+	id, err := newSessionID()
+	if err != nil {
+		return "", 0, err
+	}
+	key := uploadKey(id)
+	w, err := s.driver.Writer(ctx, key, 0)
+	if err != nil {
+		return "", 0, fmt.Errorf("write blob: %w", err)
+	}
+	h := digest.SHA256.New()
+	dst := io.MultiWriter(w, h)
+	if tee != nil {
+		dst = io.MultiWriter(w, h, tee)
+	}
+	n, err := copyDeclared(dst, body, declared)
+	d := digest.SHA256.FromHash(h)
+	if err == nil && check != nil {
+		err = check(d)
+	}
+	if err != nil {
+		_ = w.Cancel(context.WithoutCancel(ctx))
+		return "", 0, fmt.Errorf("write blob: %w", err)
+	}
+
+	ctx = context.WithoutCancel(ctx) // every byte arrived: finish the commit
+	if err := w.Commit(ctx); err != nil {
+		return "", 0, fmt.Errorf("write blob %s: %w", d, err)
+	}
+	if err := s.driver.Move(ctx, key, Key(d)); err != nil {
+		return "", 0, fmt.Errorf("commit blob %s: %w", d, err)
+	}
+	return d, n, nil
+}

@@ -55,11 +55,21 @@ type Root struct {
 	Password string `yaml:"password"`
 }
 
-// S3 configures the S3-compatible listener.
+// S3 configures the S3-compatible API.
 type S3 struct {
-	// Listen is the S3 API address. Default 127.0.0.1:9000. The S3 API is
-	// not served by this version yet; the address is validated only.
+	// Enabled turns the S3 listener on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Listen is the S3 API address. Default 127.0.0.1:9000.
 	Listen string `yaml:"listen"`
+	// Region is the region the endpoint serves and that signatures must
+	// name. Default us-east-1.
+	Region string `yaml:"region"`
+	// Domain enables virtual-hosted-style requests: "<bucket>.<domain>"
+	// names a bucket. Empty (the default) serves path-style requests only.
+	Domain string `yaml:"domain"`
+	// MultipartExpiry is the age after which an unfinished multipart upload
+	// is aborted and its parts deleted. Default 168h (7 days).
+	MultipartExpiry time.Duration `yaml:"multipart_expiry"`
 }
 
 // Storage selects the blob storage driver.

@@ -14,7 +14,7 @@ func Default() Config {
 	return Config{
 		Listen:          "127.0.0.1:5000",
 		DataDir:         "./coffer-data",
-		S3:              S3{Listen: "127.0.0.1:9000"},
+		S3:              S3{Enabled: true, Listen: "127.0.0.1:9000", Region: "us-east-1", MultipartExpiry: 7 * 24 * time.Hour},
 		Storage:         Storage{Driver: "filesystem"},
 		Metadata:        Metadata{Driver: "sqlite"},
 		Registry:        Registry{MaxManifestBytes: 4 << 20},
@@ -47,6 +47,12 @@ func (c *Config) Validate() error {
 
 	check("listen", validateAddress(c.Listen))
 	check("s3.listen", validateAddress(c.S3.Listen))
+	if c.S3.Region == "" {
+		check("s3.region", errors.New("must not be empty"))
+	}
+	if c.S3.MultipartExpiry < time.Minute {
+		check("s3.multipart_expiry", fmt.Errorf("must be at least 1m, got %s", c.S3.MultipartExpiry))
+	}
 	if c.DataDir == "" {
 		check("data_dir", errors.New("must not be empty"))
 	}

@@ -115,7 +115,8 @@ type Blobs interface {
 	// UnlinkBlob removes the blob from repo. The content stays while other
 	// links or manifests reference it.
 	UnlinkBlob(ctx context.Context, repo string, d digest.Digest) error
-	// BlobReferences returns how many manifests, in any repository, reference d.
+	// BlobReferences returns how many manifests, in any repository, and S3
+	// objects, in any bucket, reference d.
 	BlobReferences(ctx context.Context, d digest.Digest) (int64, error)
 }
 
@@ -161,6 +162,9 @@ type Store interface {
 	Blobs
 	Manifests
 	Uploads
+	Buckets
+	Objects
+	Multipart
 	// Ping checks that the backend answers; /readyz calls it.
 	Ping(ctx context.Context) error
 	Close() error

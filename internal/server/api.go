@@ -3,10 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -18,6 +15,7 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/admin"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/oci"
+	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/registry"
 )
 
@@ -36,9 +34,7 @@ type apiSubsystem struct {
 	draining atomic.Bool
 	started  time.Time
 
-	server   *http.Server
-	listener net.Listener
-	served   chan error
+	listener *listener
 }
 
 func (a *apiSubsystem) Name() string    { return "api" }
@@ -59,31 +55,14 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 			CorruptBlobReads: blobs.CorruptReads(),
 		}
 	}
-	handler := a.routes(oci.New(reg), admin.New(reg, info))
+	objectStore := objects.New(a.metadata.store, blobs, a.cfg.S3.Region)
+	handler := a.routes(oci.New(reg), admin.New(reg, objectStore, info))
 
-	listener, err := net.Listen("tcp", a.cfg.Listen)
+	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.cfg.Listen, err)
+		return err
 	}
-	a.listener = listener
-	a.server = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	a.served = make(chan error, 1)
-	go func() {
-		var err error
-		if a.cfg.TLS.Enabled() {
-			err = a.server.ServeTLS(listener, a.cfg.TLS.Cert, a.cfg.TLS.Key)
-		} else {
-			err = a.server.Serve(listener)
-		}
-		a.served <- err
-	}()
-	a.logger.Info("listening", "address", listener.Addr().String(), "tls", a.cfg.TLS.Enabled())
+	a.listener = l
 	return nil
 }
 
@@ -101,6 +80,12 @@ func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handle
 		case path == "/api/v1/openapi.json":
 			adminHandler.ServeHTTP(w, r)
 		case strings.HasPrefix(path, "/api/v1/"):
+			if hasDotSegment(path) {
+				// http.ServeMux would answer these with a redirect to a
+				// cleaned path; a key with dot segments is invalid here.
+				admin.WriteProblem(w, r, http.StatusBadRequest, "the path contains an empty, '.' or '..' segment; object keys with such segments are only reachable through the S3 API")
+				return
+			}
 			adminAPI.ServeHTTP(w, r)
 		case path == "/livez":
 			writeHealth(w, http.StatusOK, nil)
@@ -129,6 +114,16 @@ func (a *apiSubsystem) readyz(w http.ResponseWriter, r *http.Request) {
 	writeHealth(w, http.StatusOK, nil)
 }
 
+// hasDotSegment reports whether a path has an empty, "." or ".." segment.
+func hasDotSegment(path string) bool {
+	for _, segment := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		if segment == "" || segment == "." || segment == ".." {
+			return true
+		}
+	}
+	return false
+}
+
 func writeHealth(w http.ResponseWriter, status int, failures map[string]string) {
 	body := map[string]any{"status": "ok"}
 	if len(failures) > 0 {
@@ -145,15 +140,7 @@ func writeHealth(w http.ResponseWriter, status int, failures map[string]string) 
 // after the restart.
 func (a *apiSubsystem) Stop(ctx context.Context) error {
 	a.draining.Store(true)
-	err := a.server.Shutdown(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		a.logger.Warn("shutdown timed out, closing remaining connections")
-		_ = a.server.Close()
-	}
-	if served := <-a.served; served != nil && !errors.Is(served, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", served)
-	}
-	return err
+	return a.listener.shutdown(ctx)
 }
 
 func (a *apiSubsystem) Health(ctx context.Context) error { return nil }

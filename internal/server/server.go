@@ -24,6 +24,9 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	meta := &metadataSubsystem{cfg: cfg.Metadata}
 	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, life: life}
 	life.all = []Subsystem{storage, meta, api}
+	if cfg.S3.Enabled {
+		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root})
+	}
 
 	if err := life.validate(); err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
@@ -39,9 +42,9 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	case err := <-api.served:
-		api.served <- err // Stop reads it again
-		logger.Error("listener failed", "error", err)
+	case err := <-api.listener.failed():
+		api.listener.served <- err // shutdown reads it again
+		logger.Error("listener failed", "listener", "api", "error", err)
 	}
 	stopCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()

@@ -69,6 +69,9 @@ func runWithServerBinary(m *testing.M) int {
 // server is one running cofferd process owned by a test.
 type server struct {
 	addr    string // host:port it listens on, which is also the registry part of image references
+	s3addr  string // host:port of the S3 API
+	dataDir string // the --data-dir folder, whose storage/blobs holds the committed blobs
+	caPath  string // PEM file of the CA that signed the server certificate; empty for plain HTTP
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when the process has exited and waitErr is set
@@ -87,6 +90,12 @@ func startCoffer(t *testing.T) *server {
 // A test restarts a server on the same data by passing the old server's folder and address.
 func startCofferAt(t *testing.T, dataDir, addr string) *server {
 	t.Helper()
+	return startCofferWith(t, dataDir, addr, nil)
+}
+
+// startCofferWith is startCofferAt with HTTPS on both listeners when tls is not nil.
+func startCofferWith(t *testing.T, dataDir, addr string, tls *serverTLS) *server {
+	t.Helper()
 	if cofferdBinary == "" {
 		t.Fatal("cofferd binary is missing: TestMain did not build it")
 	}
@@ -101,20 +110,26 @@ func startCofferAt(t *testing.T, dataDir, addr string) *server {
 	}
 	t.Cleanup(func() { logFile.Close() })
 
+	// The S3 API gets its own free port, because its default port would be shared by every
+	// test server and by any cofferd a developer runs.
 	srv := &server{
 		addr:    addr,
+		s3addr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))),
+		dataDir: dataDir,
 		logPath: logPath,
 		exited:  make(chan struct{}),
 	}
-	// The S3 API gets its own free port, because its default port would be shared by every
-	// test server and by any cofferd a developer runs.
-	s3Addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
-	srv.cmd = exec.Command(cofferdBinary,
+	args := []string{
 		"--listen", srv.addr,
-		"--s3-listen", s3Addr,
+		"--s3-listen", srv.s3addr,
 		"--data-dir", dataDir,
 		"--log-format", "text",
-	)
+	}
+	if tls != nil {
+		srv.caPath = tls.caPath
+		args = append(args, "--tls-cert", tls.certPath, "--tls-key", tls.keyPath)
+	}
+	srv.cmd = exec.Command(cofferdBinary, args...)
 	srv.cmd.Env = append(environWithout("COFFER_"),
 		"COFFER_ROOT_USER="+rootUser,
 		"COFFER_ROOT_PASSWORD="+rootPassword,
@@ -149,7 +164,7 @@ func freePort(t *testing.T) int {
 // waitReady polls /readyz until it returns 200, the process exits, or readyTimeout passes.
 func (s *server) waitReady(t *testing.T) {
 	t.Helper()
-	client := &http.Client{Timeout: time.Second}
+	client := s.httpClient(t, time.Second)
 	deadline := time.Now().Add(readyTimeout)
 	for time.Now().Before(deadline) {
 		select {
@@ -158,7 +173,7 @@ func (s *server) waitReady(t *testing.T) {
 		default:
 		}
 
-		resp, err := client.Get("http://" + s.addr + "/readyz")
+		resp, err := client.Get(s.scheme() + "://" + s.addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -2,7 +2,8 @@
 # Installs the third-party OCI clients that the end-to-end tests drive:
 #   - crane, oras, regctl and the OCI conformance suite, built from the versions pinned in
 #     tools/go.mod into bin/tools/ (or $COFFER_TOOLS_BIN when it is set);
-#   - skopeo from Debian's packages, linked into the same folder.
+#   - skopeo and the S3 clients rclone and s3cmd from Debian's packages, linked into the same
+#     folder. The AWS CLI and boto3 that the S3 tests also run come with the machine image.
 # Running it again is cheap: a binary newer than tools/go.mod and tools/go.sum is kept.
 set -euo pipefail
 
@@ -48,22 +49,42 @@ build_go_tools() {
 	(cd "$repo_root" && go build -modfile=tools/go.mod -o "$tools_bin/" "${packages[@]}")
 }
 
-install_skopeo() {
-	if ! command -v skopeo >/dev/null 2>&1; then
+# Command name and Debian package of each tool installed with apt-get.
+debian_tools=(
+	"skopeo skopeo"
+	"rclone rclone"
+	"s3cmd s3cmd"
+)
+
+# Install the Debian packages whose command is missing, with one `apt-get update` for all of
+# them, and link every command into the tools folder, where the tests look for it.
+install_debian_tools() {
+	local entry name missing=()
+	for entry in "${debian_tools[@]}"; do
+		name="${entry%% *}"
+		if ! command -v "$name" >/dev/null 2>&1; then
+			missing+=("${entry#* }")
+		fi
+	done
+
+	if ((${#missing[@]} > 0)); then
 		local sudo=()
 		if ((EUID != 0)); then
 			sudo=(sudo -n)
 		fi
-		log "installing skopeo with apt-get"
+		log "installing ${missing[*]} with apt-get"
 		"${sudo[@]}" apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends skopeo </dev/null
+		DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
 	fi
-	# The tests look for every tool in one folder, so skopeo is linked there.
-	ln -sfn "$(command -v skopeo)" "$tools_bin/skopeo"
-	log "skopeo is $(command -v skopeo)"
+
+	for entry in "${debian_tools[@]}"; do
+		name="${entry%% *}"
+		ln -sfn "$(command -v "$name")" "$tools_bin/$name"
+		log "$name is $(command -v "$name")"
+	done
 }
 
 mkdir -p "$tools_bin"
 build_go_tools
-install_skopeo
+install_debian_tools
 log "tools are in $tools_bin"

@@ -40,14 +40,16 @@ type SystemInfo struct {
 
 // Handler serves /api/v1.
 type Handler struct {
-	repos Repositories
-	info  func() SystemInfo
-	mux   *http.ServeMux
+	repos   Repositories
+	objects Objects
+	info    func() SystemInfo
+	mux     *http.ServeMux
 }
 
 // New returns the management API handler.
-func New(repos Repositories, info func() SystemInfo) *Handler {
-	h := &Handler{repos: repos, info: info, mux: http.NewServeMux()}
+func New(repos Repositories, objectStore Objects, info func() SystemInfo) *Handler {
+	h := &Handler{repos: repos, objects: objectStore, info: info, mux: http.NewServeMux()}
+	h.registerObjects()
 	h.mux.HandleFunc("GET /api/v1/repositories", h.listRepositories)
 	h.mux.HandleFunc("GET /api/v1/system/info", h.systemInfo)
 	h.mux.HandleFunc("GET /api/v1/openapi.json", h.openAPI)

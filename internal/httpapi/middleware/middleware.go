@@ -134,9 +134,7 @@ func RequireBasic(auth Authenticator, challenge Challenge, next http.Handler) ht
 			challenge(w, r)
 			return
 		}
-		if holder, ok := r.Context().Value(principalKey{}).(*principalHolder); ok {
-			holder.subject = principal.Subject
-		}
+		SetPrincipal(r.Context(), principal.Subject)
 		next.ServeHTTP(w, r)
 	})
 }

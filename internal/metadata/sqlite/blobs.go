@@ -98,8 +98,9 @@ func (s *Store) UnlinkBlob(ctx context.Context, repo string, d digest.Digest) er
 }
 
 // BlobReferences returns how many manifests, in any repository, list d as
-// their config or a layer. A blob that was never recorded returns an error
-// wrapping metadata.ErrNotFound.
+// their config or a layer, plus how many objects, in any bucket, have d as
+// their content. A blob that was never recorded returns an error wrapping
+// metadata.ErrNotFound.
 func (s *Store) BlobReferences(ctx context.Context, d digest.Digest) (int64, error) {
 	var refcount int64
 	err := s.reader.QueryRowContext(ctx, `SELECT refcount FROM blobs WHERE digest = ?`, string(d)).Scan(&refcount)

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,10 +81,19 @@ func TestReopenKeepsDataAndMigrations(t *testing.T) {
 	}
 
 	after := appliedMigrations(t, reopened)
-	if len(before) != 1 || before[0].version != 1 {
-		t.Fatalf("migrations after first Open = %+v, want version 1 only", before)
+	embedded, err := loadMigrations()
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
 	}
-	if len(after) != len(before) || after[0] != before[0] {
+	if len(before) != len(embedded) {
+		t.Fatalf("migrations after first Open = %+v, want the %d embedded ones", before, len(embedded))
+	}
+	for i, m := range embedded {
+		if before[i].version != m.version || before[i].name != m.name {
+			t.Errorf("migration %d after first Open = %+v, want version %d %s", i, before[i], m.version, m.name)
+		}
+	}
+	if !slices.Equal(after, before) {
 		t.Errorf("migrations after reopening = %+v, want unchanged %+v", after, before)
 	}
 }

@@ -1,0 +1,127 @@
+// Package s3 serves the S3-compatible API over the objects domain. Handlers
+// return errors; one table maps them to S3 error codes and statuses, and
+// every error answer is the S3 XML error body whose RequestId equals the
+// x-amz-request-id header.
+package s3
+
+import (
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
+	"github.com/cofferhq/coffer/internal/objects"
+	"github.com/cofferhq/coffer/internal/telemetry"
+)
+
+// Error is an S3 error with its code and status, for failures found by
+// the adapter itself (malformed requests, unsupported operations).
+type Error struct {
+	Code    string
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func newError(code string, status int, message string) *Error {
+	return &Error{Code: code, Status: status, Message: message}
+}
+
+// Errors raised by the adapter.
+func errMalformedXML(detail string) *Error {
+	return newError("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema: "+detail)
+}
+
+func errInvalidArgument(detail string) *Error {
+	return newError("InvalidArgument", http.StatusBadRequest, detail)
+}
+
+func errNotImplemented(operation string) *Error {
+	return newError("NotImplemented", http.StatusNotImplemented, "A header or query you provided implies functionality that is not implemented: "+operation)
+}
+
+var errMethodNotAllowed = newError("MethodNotAllowed", http.StatusMethodNotAllowed, "The specified method is not allowed against this resource.")
+
+// domainErrors maps errors of the objects domain to S3 codes, in match order.
+var domainErrors = []struct {
+	err    error
+	code   string
+	status int
+}{
+	{objects.ErrBucketInvalid, "InvalidBucketName", http.StatusBadRequest},
+	{objects.ErrKeyTooLong, "KeyTooLongError", http.StatusBadRequest},
+	{objects.ErrKeyInvalid, "InvalidArgument", http.StatusBadRequest},
+	{objects.ErrNoSuchBucket, "NoSuchBucket", http.StatusNotFound},
+	{objects.ErrNoSuchKey, "NoSuchKey", http.StatusNotFound},
+	{objects.ErrBucketExists, "BucketAlreadyOwnedByYou", http.StatusConflict},
+	{objects.ErrBucketNotEmpty, "BucketNotEmpty", http.StatusConflict},
+	{objects.ErrInvalidDigest, "InvalidDigest", http.StatusBadRequest},
+	{objects.ErrBadDigest, "BadDigest", http.StatusBadRequest},
+	{objects.ErrInvalidChecksum, "InvalidRequest", http.StatusBadRequest},
+	{objects.ErrPreconditionFailed, "PreconditionFailed", http.StatusPreconditionFailed},
+	{objects.ErrInvalidRange, "InvalidRange", http.StatusRequestedRangeNotSatisfiable},
+	{objects.ErrIncompleteBody, "IncompleteBody", http.StatusBadRequest},
+	{objects.ErrNoSuchUpload, "NoSuchUpload", http.StatusNotFound},
+	{objects.ErrInvalidPartOrder, "InvalidPartOrder", http.StatusBadRequest},
+	{objects.ErrInvalidPart, "InvalidPart", http.StatusBadRequest},
+	{objects.ErrEntityTooSmall, "EntityTooSmall", http.StatusBadRequest},
+	{objects.ErrInvalidArgument, "InvalidArgument", http.StatusBadRequest},
+}
+
+// errorBody is the S3 XML error document.
+type errorBody struct {
+	XMLName   xml.Name `xml:"Error"`
+	Code      string   `xml:"Code"`
+	Message   string   `xml:"Message"`
+	Resource  string   `xml:"Resource,omitempty"`
+	RequestID string   `xml:"RequestId"`
+}
+
+// classify returns the S3 code, status and message of err.
+func classify(err error) (code string, status int, message string, known bool) {
+	var s3err *Error
+	if errors.As(err, &s3err) {
+		return s3err.Code, s3err.Status, s3err.Message, true
+	}
+	var authErr *sigv4.Error
+	if errors.As(err, &authErr) {
+		return authErr.Code, authErr.Status, authErr.Message, true
+	}
+	for _, entry := range domainErrors {
+		if errors.Is(err, entry.err) {
+			return entry.code, entry.status, err.Error(), true
+		}
+	}
+	return "InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.", false
+}
+
+// writeError answers with the S3 XML error body of err.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code, status, message, known := classify(err)
+	if !known {
+		if r.Context().Err() != nil {
+			telemetry.Logger(r.Context()).Info("request cancelled by the client", "error", err)
+			return
+		}
+		telemetry.Logger(r.Context()).Error("request failed", "error", err)
+	}
+	body, _ := xml.Marshal(errorBody{
+		Code:      code,
+		Message:   message,
+		Resource:  r.URL.Path,
+		RequestID: w.Header().Get(requestIDHeader),
+	})
+	header := w.Header()
+	for _, name := range []string{"ETag", "Last-Modified", "Content-Range", "Accept-Ranges"} {
+		header.Del(name)
+	}
+	header.Set("Content-Type", "application/xml")
+	header.Set("Content-Length", strconv.Itoa(len(xml.Header)+len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write([]byte(xml.Header))
+		_, _ = w.Write(body)
+	}
+}

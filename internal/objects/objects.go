@@ -1,0 +1,58 @@
+// Package objects is the S3 domain of Coffer: buckets, objects and
+// multipart uploads over the shared content-addressed blob store. An
+// object's bytes are a blob named by their SHA-256 digest, so an object
+// equal to an OCI layer, or to another object, is stored once. The package
+// knows nothing of HTTP; the s3 adapter maps its errors onto S3 error codes.
+package objects
+
+import (
+	"errors"
+
+	"github.com/cofferhq/coffer/internal/blob"
+	"github.com/cofferhq/coffer/internal/metadata"
+)
+
+// Errors of the objects domain. Each matches one S3 error code.
+var (
+	ErrBucketInvalid      = errors.New("invalid bucket name")
+	ErrKeyInvalid         = errors.New("invalid object key")
+	ErrKeyTooLong         = errors.New("object key too long")
+	ErrNoSuchBucket       = errors.New("bucket not found")
+	ErrNoSuchKey          = errors.New("object not found")
+	ErrBucketExists       = errors.New("bucket already exists")
+	ErrBucketNotEmpty     = errors.New("bucket not empty")
+	ErrBadDigest          = errors.New("content does not match its digest")
+	ErrInvalidDigest      = errors.New("invalid Content-MD5")
+	ErrInvalidChecksum    = errors.New("invalid checksum")
+	ErrPreconditionFailed = errors.New("precondition failed")
+	ErrInvalidRange       = errors.New("invalid range")
+	ErrIncompleteBody     = errors.New("body shorter or longer than declared")
+	ErrNoSuchUpload       = errors.New("multipart upload not found")
+	ErrInvalidPart        = errors.New("invalid part")
+	ErrInvalidPartOrder   = errors.New("parts not in ascending order")
+	ErrEntityTooSmall     = errors.New("part smaller than the minimum")
+	ErrInvalidArgument    = errors.New("invalid argument")
+)
+
+// Metadata is what the objects domain needs from the metadata store.
+type Metadata interface {
+	metadata.Buckets
+	metadata.Objects
+	metadata.Multipart
+}
+
+// Store implements bucket and object operations.
+type Store struct {
+	meta   Metadata
+	blobs  *blob.Store
+	region string
+}
+
+// New returns a Store. region is reported for buckets created without a
+// location constraint.
+func New(meta Metadata, blobs *blob.Store, region string) *Store {
+	return &Store{meta: meta, blobs: blobs, region: region}
+}
+
+// Region returns the store's default region.
+func (s *Store) Region() string { return s.region }
