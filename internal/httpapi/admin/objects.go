@@ -383,4 +383,3 @@ func (h *Handler) cancelSession(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
-

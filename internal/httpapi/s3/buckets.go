@@ -6,9 +6,9 @@ import (
 )
 
 type listAllMyBucketsResult struct {
-	XMLName xml.Name     `xml:"ListAllMyBucketsResult"`
-	Xmlns   string       `xml:"xmlns,attr"`
-	Owner   owner        `xml:"Owner"`
+	XMLName xml.Name      `xml:"ListAllMyBucketsResult"`
+	Xmlns   string        `xml:"xmlns,attr"`
+	Owner   owner         `xml:"Owner"`
 	Buckets []bucketEntry `xml:"Buckets>Bucket"`
 }
 

@@ -105,4 +105,3 @@ func verifyBodyDigests(r *http.Request, auth Auth, body []byte) error {
 	}
 	return nil
 }
-

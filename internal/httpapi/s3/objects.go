@@ -240,4 +240,3 @@ func sha256Base64(o *metadata.Object) string {
 	}
 	return base64.StdEncoding.EncodeToString(raw)
 }
-
