@@ -31,6 +31,8 @@ type Config struct {
 	Metadata Metadata `yaml:"metadata"`
 	// Registry tunes the OCI registry.
 	Registry Registry `yaml:"registry"`
+	// CORS configures cross-origin access to the S3 API and /api/v1.
+	CORS CORS `yaml:"cors"`
 	// Log configures structured logging.
 	Log Log `yaml:"log"`
 	// ShutdownTimeout bounds how long in-flight requests may run after
@@ -112,4 +114,14 @@ type Log struct {
 	Format string `yaml:"format"`
 	// Level is "debug", "info" (default), "warn" or "error".
 	Level string `yaml:"level"`
+}
+
+// CORS configures cross-origin requests from browsers.
+type CORS struct {
+	// AllowedOrigins lists the origins browsers may call from, such as
+	// "https://ci.example.com"; "*" allows any. Empty (the default)
+	// disables CORS. As an environment variable: a comma-separated list.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// MaxAge is how long browsers may cache a preflight answer. Default 10m.
+	MaxAge time.Duration `yaml:"max_age"`
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,7 @@ func Default() Config {
 		Storage:         Storage{Driver: "filesystem"},
 		Metadata:        Metadata{Driver: "sqlite"},
 		Registry:        Registry{MaxManifestBytes: 4 << 20},
+		CORS:            CORS{MaxAge: 10 * time.Minute},
 		Log:             Log{Format: "text", Level: "info"},
 		ShutdownTimeout: 30 * time.Second,
 	}
@@ -69,6 +71,11 @@ func (c *Config) Validate() error {
 	check("metadata.driver", oneOf(c.Metadata.Driver, "sqlite"))
 	if c.Registry.MaxManifestBytes < 1024 {
 		check("registry.max_manifest_bytes", fmt.Errorf("must be at least 1024, got %d", c.Registry.MaxManifestBytes))
+	}
+	for _, origin := range c.CORS.AllowedOrigins {
+		if origin != "*" && !strings.HasPrefix(origin, "http://") && !strings.HasPrefix(origin, "https://") {
+			check("cors.allowed_origins", fmt.Errorf("invalid origin %q: expected * or a scheme://host[:port] origin", origin))
+		}
 	}
 	check("log.format", oneOf(c.Log.Format, "text", "json"))
 	check("log.level", oneOf(c.Log.Level, "debug", "info", "warn", "error"))

@@ -215,6 +215,14 @@ func setFromString(field reflect.Value, value string) error {
 		field.SetInt(int64(d))
 	case field.Kind() == reflect.String:
 		field.SetString(value)
+	case field.Kind() == reflect.Slice && field.Type().Elem().Kind() == reflect.String:
+		var items []string
+		for _, item := range strings.Split(value, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		field.Set(reflect.ValueOf(items))
 	case field.Kind() == reflect.Int64 || field.Kind() == reflect.Int:
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil {

@@ -3,6 +3,7 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := config.Default()
 	want.Storage.Filesystem.Root = filepath.Join("coffer-data", "storage")
 	want.Metadata.SQLite.Path = filepath.Join("coffer-data", "metadata.db")
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load = %+v, want %+v", cfg, want)
 	}
 	if cfg.Registry.MaxManifestBytes != 4<<20 || cfg.ShutdownTimeout != 30*time.Second || cfg.TLS.Enabled() {
@@ -263,5 +264,20 @@ func TestEnvNames(t *testing.T) {
 	}
 	if names[0] != "COFFER_LISTEN" {
 		t.Errorf("EnvNames starts with %s, want COFFER_LISTEN (declaration order)", names[0])
+	}
+}
+
+func TestEnvListValue(t *testing.T) {
+	cfg, _, err := config.Load(config.Flags{}, []string{"COFFER_CORS_ALLOWED_ORIGINS=https://a.example, https://b.example,"})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := []string{"https://a.example", "https://b.example"}
+	if !reflect.DeepEqual(cfg.CORS.AllowedOrigins, want) {
+		t.Errorf("allowed origins = %q, want %q", cfg.CORS.AllowedOrigins, want)
+	}
+	_, _, err = config.Load(config.Flags{}, []string{"COFFER_CORS_ALLOWED_ORIGINS=example.com"})
+	if err == nil || !strings.Contains(err.Error(), "cors.allowed_origins") {
+		t.Errorf("an origin without a scheme: error %v, want one naming cors.allowed_origins", err)
 	}
 }

@@ -71,7 +71,8 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 // "/v2/a/../b" before the OCI handler could reject them.
 func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handler {
 	ociAPI := middleware.RequireBasic(a.root, oci.Challenge, ociHandler)
-	adminAPI := middleware.RequireBasic(a.root, admin.Challenge, adminHandler)
+	cors := middleware.CORSOptions{AllowedOrigins: a.cfg.CORS.AllowedOrigins, MaxAge: a.cfg.CORS.MaxAge}
+	adminAPI := middleware.CORS(cors, middleware.RequireBasic(a.root, admin.Challenge, adminHandler))
 	top := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
 		switch {

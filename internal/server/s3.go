@@ -42,7 +42,9 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 	verifier := &sigv4.Verifier{Credentials: rootCredentials{s.root}, Region: s.cfg.S3.Region}
 	handler := s3.New(s.store, s3.SignatureAuthenticator{Verifier: verifier}, s3.Options{Region: s.cfg.S3.Region, Domain: s.cfg.S3.Domain})
 
-	l, err := serve(ctx, "s3", s.cfg.S3.Listen, s.cfg.TLS, middleware.Logging(s.logger, middleware.Recover(handler)), s.logger)
+	cors := middleware.CORSOptions{AllowedOrigins: s.cfg.CORS.AllowedOrigins, MaxAge: s.cfg.CORS.MaxAge}
+	top := middleware.Logging(s.logger, middleware.Recover(middleware.CORS(cors, handler)))
+	l, err := serve(ctx, "s3", s.cfg.S3.Listen, s.cfg.TLS, top, s.logger)
 	if err != nil {
 		return err
 	}
