@@ -53,9 +53,6 @@ func startS3Server(t *testing.T, https bool) *server {
 	} else {
 		srv = startCoffer(t)
 	}
-	if peer := os.Getenv("TMP_S3_PEER"); peer != "" { // TEMPORARY
-		srv.s3addr = peer
-	}
 	deadline := time.Now().Add(s3ReadyTimeout)
 	for {
 		conn, err := net.DialTimeout("tcp", srv.s3addr, time.Second)
@@ -352,7 +349,13 @@ func treeFiles(t *testing.T, root string) map[string][]byte {
 	return files
 }
 
-// writeTree writes files, keyed by slash-separated relative path, under root.
+// treeModTime is the modification time writeTree gives every file. Sync tools copy a file
+// whose time is newer than the object's LastModified, which S3 keeps in whole seconds, so a
+// file written in the same second as its upload would be copied again.
+var treeModTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// writeTree writes files, keyed by slash-separated relative path, under root, with
+// modification time treeModTime.
 func writeTree(t *testing.T, root string, files map[string][]byte) {
 	t.Helper()
 	for name, data := range files {
@@ -362,6 +365,9 @@ func writeTree(t *testing.T, root string, files map[string][]byte) {
 		}
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatalf("write %s: %v", path, err)
+		}
+		if err := os.Chtimes(path, treeModTime, treeModTime); err != nil {
+			t.Fatalf("set modification time of %s: %v", path, err)
 		}
 	}
 }

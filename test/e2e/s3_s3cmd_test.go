@@ -33,9 +33,10 @@ func TestS3S3cmd(t *testing.T) {
 		const bigURL = bucket + "/dir/20mib.bin"
 		big := filepath.Join(dir, "20mib.bin")
 		bigSum := writeRandomFile(t, big, 20*mib)
-		output := string(s3cmd.run("put", fmt.Sprintf("--multipart-chunk-size-mb=%d", s3cmdPartSize/mib), big, bigURL))
-		if !strings.Contains(output, "[part 2 of 2,") {
-			t.Errorf("s3cmd put of 20 MiB did not report a second part of 15 MiB chunks:\n%s", output)
+		// --progress makes s3cmd print a line for each part.
+		output := string(s3cmd.run("put", "--progress", fmt.Sprintf("--multipart-chunk-size-mb=%d", s3cmdPartSize/mib), big, bigURL))
+		if !strings.Contains(output, "[part 2 of 2, 5MB]") {
+			t.Errorf("s3cmd put of 20 MiB did not report a second part of 5 MiB after 15 MiB:\n%s", tail([]byte(output)))
 		}
 		bigCopy := filepath.Join(dir, "20mib-download.bin")
 		s3cmd.run("get", bigURL, bigCopy)
