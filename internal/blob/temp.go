@@ -31,7 +31,9 @@ func (s *Store) Stage(ctx context.Context, body io.Reader, declared int64, tee i
 	}
 	dst := io.Writer(w)
 	if tee != nil {
-		dst = io.MultiWriter(w, tee)
+		parallel := newParallelWriter(w, tee)
+		defer parallel.Close()
+		dst = parallel
 	}
 	n, err := copyDeclared(dst, body, declared)
 	if err == nil && check != nil {

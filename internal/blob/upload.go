@@ -385,9 +385,11 @@ func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee i
 		return "", 0, fmt.Errorf("write blob: %w", err)
 	}
 	h := digest.SHA256.New()
-	dst := io.MultiWriter(w, h)
+	var dst io.Writer = io.MultiWriter(w, h)
 	if tee != nil {
-		dst = io.MultiWriter(w, h, tee)
+		parallel := newParallelWriter(dst, tee)
+		defer parallel.Close()
+		dst = parallel
 	}
 	n, err := copyDeclared(dst, body, declared)
 	d := digest.SHA256.FromHash(h)
