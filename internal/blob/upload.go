@@ -212,9 +212,10 @@ func copyDeclared(w io.Writer, body io.Reader, declared int64) (int64, error) {
 	return n, nil
 }
 
-// Commit writes an optional last chunk (final with declared bytes; a nil
-// final or declared 0 means none), checks that session id hashes to
-// expected, stores its content as blob expected and closes the session. On
+// Commit writes an optional last chunk, checks that session id hashes to
+// expected, stores its content as blob expected and closes the session. The
+// last chunk is final with declared bytes; a nil final or a declared 0 means
+// there is none. On
 // a digest mismatch the session and its bytes are removed and
 // ErrDigestMismatch is returned; on a failed last chunk the session stays
 // as it was.
@@ -332,7 +333,7 @@ func (s *Store) Cancel(ctx context.Context, id string) error {
 }
 
 // discard removes a session's bytes and state, even when the request that
-// asks for it was cancelled. Failures leave garbage that upload expiry
+// triggered it was cancelled. Failures leave garbage that upload expiry
 // removes later.
 func (s *Store) discard(ctx context.Context, id string) {
 	ctx = context.WithoutCancel(ctx)

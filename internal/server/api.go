@@ -82,8 +82,8 @@ func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handle
 			adminHandler.ServeHTTP(w, r)
 		case strings.HasPrefix(path, "/api/v1/"):
 			if hasDotSegment(path) {
-				// http.ServeMux would answer these with a redirect to a
-				// cleaned path; a key with dot segments is invalid here.
+				// http.ServeMux would redirect these to a cleaned path,
+				// so a key with dot segments is rejected here instead.
 				admin.WriteProblem(w, r, http.StatusBadRequest, "the path contains an empty, '.' or '..' segment; object keys with such segments are only reachable through the S3 API")
 				return
 			}
