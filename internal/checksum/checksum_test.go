@@ -209,3 +209,24 @@ func TestInvalidAlgorithm(t *testing.T) {
 		t.Error("zero algorithm claims multipart support")
 	}
 }
+
+func TestCRC64NVMEWriteDoesNotAllocate(t *testing.T) {
+	h := CRC64NVME.New()
+	buf := make([]byte, 64<<10)
+	if allocs := testing.AllocsPerRun(10, func() { h.Write(buf) }); allocs != 0 {
+		t.Errorf("Write of 64 KiB allocates %v times", allocs)
+	}
+}
+
+func BenchmarkWrite(b *testing.B) {
+	buf := make([]byte, 64<<10)
+	for _, a := range Algorithms() {
+		b.Run(a.String(), func(b *testing.B) {
+			h := a.New()
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				h.Write(buf)
+			}
+		})
+	}
+}

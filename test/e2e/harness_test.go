@@ -1,8 +1,10 @@
 // Package e2e runs a real cofferd and drives it with third-party OCI clients (crane, oras,
-// regctl, skopeo) and the OCI distribution-spec conformance suite.
+// regctl, skopeo), the OCI distribution-spec conformance suite, and S3 clients (AWS CLI,
+// boto3, rclone, s3cmd, aws-sdk-go-v2, minio-go).
 //
-// The clients are built by test/e2e/install-tools.sh into one folder, which the tests find
-// through the COFFER_TOOLS_BIN environment variable. `make e2e` sets both up.
+// The OCI clients, rclone and s3cmd are installed by test/e2e/install-tools.sh into one
+// folder, which the tests find through the COFFER_TOOLS_BIN environment variable. `make e2e`
+// sets both up. The AWS CLI, boto3 and curl come with the machine image and are found on PATH.
 package e2e
 
 import (
@@ -71,7 +73,7 @@ type server struct {
 	addr    string // host:port it listens on, which is also the registry part of image references
 	s3addr  string // host:port of the S3 API
 	dataDir string // the --data-dir folder, whose storage/blobs holds the committed blobs
-	caPath  string // PEM file of the CA that signed the server certificate; empty for plain HTTP
+	caPath  string // PEM file of the CA that signed the server certificate, or empty for plain HTTP
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when the process has exited and waitErr is set

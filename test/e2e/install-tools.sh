@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the third-party OCI clients that the end-to-end tests drive:
+# Installs the third-party OCI and S3 clients that the end-to-end tests drive:
 #   - crane, oras, regctl and the OCI conformance suite, built from the versions pinned in
 #     tools/go.mod into bin/tools/ (or $COFFER_TOOLS_BIN when it is set);
 #   - skopeo and the S3 clients rclone and s3cmd from Debian's packages, linked into the same

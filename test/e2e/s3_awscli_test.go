@@ -34,7 +34,7 @@ func TestS3AWSCLITransfers(t *testing.T) {
 		awsCopyRoundTrip(t, c, bucket, "big/20mib.bin", 20*mib)
 		if https {
 			// The 200 MiB round trip runs once, over HTTPS only, to keep the CI time bounded.
-			// HTTPS is the case that matters more: there every part arrives aws-chunked.
+			// HTTPS matters more, because there every part arrives aws-chunked.
 			awsCopyRoundTrip(t, c, bucket, "big/200mib.bin", 200*mib)
 		}
 

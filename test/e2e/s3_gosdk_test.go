@@ -60,7 +60,7 @@ func TestS3GoSDK(t *testing.T) {
 		}
 
 		downloader := manager.NewDownloader(client, func(d *manager.Downloader) { d.PartSize = goSDKPartSize }) //nolint:staticcheck // see the Uploader above
-		buffer := manager.NewWriteAtBuffer(make([]byte, 0, len(big)))                                          //nolint:staticcheck // see the Uploader above
+		buffer := manager.NewWriteAtBuffer(make([]byte, 0, len(big)))                                           //nolint:staticcheck // see the Uploader above
 		n, err := downloader.Download(ctx, buffer, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("sdk/20mib.bin")})
 		if err != nil {
 			t.Fatalf("manager.Downloader.Download of 20 MiB: %v", err)

@@ -113,7 +113,7 @@ func withS3v4Presign(t *testing.T, env []string) []string {
 	return env
 }
 
-// envValue returns the last value of name in env, which is the one a child process sees.
+// envValue returns the last value of name in env, which is the value a child process gets.
 func envValue(env []string, name string) string {
 	value := ""
 	for _, entry := range env {
@@ -349,9 +349,10 @@ func treeFiles(t *testing.T, root string) map[string][]byte {
 	return files
 }
 
-// treeModTime is the modification time writeTree gives every file. Sync tools copy a file
-// whose time is newer than the object's LastModified, which S3 keeps in whole seconds, so a
-// file written in the same second as its upload would be copied again.
+// treeModTime is the modification time writeTree gives every file. `aws s3 sync` uploads a
+// file whose modification time is newer than the object's LastModified. S3 reports
+// LastModified in whole seconds, so a file written in the second of its upload would be
+// uploaded again.
 var treeModTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // writeTree writes files, keyed by slash-separated relative path, under root, with

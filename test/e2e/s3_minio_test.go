@@ -12,7 +12,7 @@ import (
 )
 
 // minioPartSize is the smallest multipart part size of minio-go v7.4.1, which it uses for
-// objects up to 160 GiB.
+// every object that fits in 10,000 parts of that size.
 const minioPartSize = 16 * mib
 
 // TestS3MinioGo puts 5000 bytes and 20 MiB with minio-go in this process, reads them back

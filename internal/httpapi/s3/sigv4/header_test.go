@@ -65,7 +65,7 @@ func TestGoSDKHeaderSignedAccepted(t *testing.T) {
 			headers: http.Header{"X-Amz-Checksum-Mode": {"ENABLED"}}, payload: emptySHA256Hex},
 		{name: "put hex payload", method: "PUT", path: "/bucket/obj.bin", rawQuery: "x-id=PutObject",
 			headers: http.Header{"Content-Type": {"application/octet-stream"}, "X-Amz-Meta-Owner": {"  a   b  "}, "X-Amz-Checksum-Crc32": {"AAAAAA=="}},
-			body: body, payload: hexSHA256(body)},
+			body:    body, payload: hexSHA256(body)},
 		{name: "put unsigned payload", method: "PUT", path: "/bucket/obj.bin", rawQuery: "x-id=PutObject", body: body, payload: unsignedPayload},
 		{name: "list objects query", method: "GET", path: "/bucket", rawQuery: "list-type=2&prefix=a%2Fb%20c&delimiter=%2F&encoding-type=url&start-after=&x-id=ListObjectsV2",
 			payload: emptySHA256Hex},

@@ -18,14 +18,19 @@ const trailerSignatureName = "x-amz-trailer-signature"
 // signature. Only the trailer that x-amz-trailer declared may appear.
 func (c *chunkedReader) readTrailers() error {
 	var signedLines []byte
-	signatureSeen := false
+	signatureSeen, blankSkipped := false, false
 	for range maxTrailerLines {
+		if _, err := c.src.Peek(1); err == io.EOF && blankSkipped {
+			// The body ended where the signature should have been.
+			return c.checkTrailerSignaturePresent(signatureSeen)
+		}
 		line, err := c.readLine()
 		if err != nil {
 			return err
 		}
 		if line == "" {
 			if c.signer != nil && !signatureSeen {
+				blankSkipped = true
 				continue
 			}
 			return c.checkTrailerSignaturePresent(signatureSeen)
