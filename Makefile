@@ -32,6 +32,7 @@ lint: ## go vet, then golangci-lint with the curated configuration in .golangci.
 
 bench: build ## side-by-side benchmark with CNCF Distribution (see docs/benchmarks.md)
 	bash test/bench/run.sh
+	bash test/bench/run-s3.sh
 
 fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
 	bash scripts/fuzz.sh $(or $(FUZZTIME),20s)

@@ -111,6 +111,19 @@ func (s *Store) GetUpload(ctx context.Context, id string) (metadata.Upload, erro
 	return u, nil
 }
 
+// SettledUpload returns the state of session id once no request is
+// writing to it, so that the offset it reports is final: a client that
+// broke off a chunk learns how much of it the server kept. It waits at most
+// until ctx ends.
+func (s *Store) SettledUpload(ctx context.Context, id string) (metadata.Upload, error) {
+	unlock, err := s.locks.lock(ctx, id)
+	if err != nil {
+		return metadata.Upload{}, err
+	}
+	defer unlock()
+	return s.GetUpload(ctx, id)
+}
+
 // Append writes body to session id at offset, which must equal the
 // session's committed offset. With declared >= 0 the body must hold exactly
 // declared bytes, and a shorter or longer body is discarded with
@@ -142,7 +155,7 @@ func (s *Store) Append(ctx context.Context, id string, offset int64, body io.Rea
 	if u.HashState, err = marshalHash(h); err != nil {
 		return u, err
 	}
-	if err := s.uploads.AdvanceUpload(ctx, u, previous); err != nil {
+	if err := s.uploads.AdvanceUpload(context.WithoutCancel(ctx), u, previous); err != nil {
 		return u, fmt.Errorf("upload %s: %w", id, err)
 	}
 	if copyErr != nil {
@@ -178,7 +191,9 @@ func (s *Store) writeChunk(ctx context.Context, u metadata.Upload, h hash.Hash, 
 		_ = w.Cancel(ctx)
 		return 0, fmt.Errorf("upload %s: %w", u.ID, copyErr)
 	}
-	if err := w.Commit(ctx); err != nil {
+	// The bytes that arrived are kept even when the client has gone: that
+	// is what lets it resume.
+	if err := w.Commit(context.WithoutCancel(ctx)); err != nil {
 		return 0, fmt.Errorf("upload %s: %w", u.ID, err)
 	}
 	return n, copyErr

@@ -1,9 +1,9 @@
 // Package checksum computes the flexible checksums of the S3 API: CRC32,
-// CRC32C, CRC64NVME, SHA1 and SHA256. It parses the algorithm names that
-// clients send (the value "CRC32" of x-amz-checksum-algorithm, or the header
-// name "x-amz-checksum-crc32"), streams data through the matching hash, encodes
-// sums in base64 as S3 sends them, and derives the checksum of a multipart
-// object from its part checksums (combine.go).
+// CRC32C, CRC64NVME, SHA1 and SHA256. Parse reads the algorithm names that
+// clients send, such as "CRC32" in x-amz-checksum-algorithm or the header
+// name "x-amz-checksum-crc32". Algorithm.New streams data through the
+// matching hash, and Encode writes a sum in base64 as S3 sends it.
+// combine.go derives the checksum of a multipart object from its parts.
 //
 // Sums are the big-endian bytes that hash.Hash.Sum returns, so a CRC32 sum
 // is 4 bytes, a CRC64NVME sum 8 bytes.

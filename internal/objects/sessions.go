@@ -62,6 +62,19 @@ func (s *Store) Session(ctx context.Context, id string) (Session, error) {
 	return sessionOf(u)
 }
 
+// SessionStatus returns a session once no request is writing to it, so
+// that its offset is where the client must resume.
+func (s *Store) SessionStatus(ctx context.Context, id string) (Session, error) {
+	u, err := s.blobs.SettledUpload(ctx, id)
+	if errors.Is(err, blob.ErrUploadUnknown) {
+		return Session{}, fmt.Errorf("upload %s: %w", id, ErrNoSuchSession)
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	return sessionOf(u)
+}
+
 func sessionOf(u metadata.Upload) (Session, error) {
 	target, ok := strings.CutPrefix(u.Repository, sessionTargetPrefix)
 	bucket, key, found := strings.Cut(target, "/")

@@ -114,6 +114,16 @@ func (r *Registry) Upload(ctx context.Context, repo, id string) (metadata.Upload
 	return u, err
 }
 
+// UploadStatus returns upload session id of repo once no request is
+// writing to it, so that its offset is where the client must resume.
+func (r *Registry) UploadStatus(ctx context.Context, repo, id string) (metadata.Upload, error) {
+	if _, err := r.Upload(ctx, repo, id); err != nil {
+		return metadata.Upload{}, err
+	}
+	u, err := r.blobs.SettledUpload(ctx, id)
+	return u, uploadError(err)
+}
+
 // AppendUpload adds a chunk at offset to upload id (see blob.Store.Append
 // for declared).
 func (r *Registry) AppendUpload(ctx context.Context, repo, id string, offset int64, body io.Reader, declared int64) (metadata.Upload, error) {

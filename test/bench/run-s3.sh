@@ -111,7 +111,7 @@ bench_server() {
 	echo "benchmarking $label (pid $SERVER_PID, 127.0.0.1:$port, data in $dir/data)" >&2
 
 	# shellcheck disable=SC2086 # S3LOAD_FLAGS is a list of flags
-	if ! S3LOAD_ACCESS_KEY=$BENCH_ACCESS_KEY S3LOAD_SECRET_KEY=$BENCH_SECRET_KEY timeout 70m "$S3LOAD" run \
+	if ! S3LOAD_ACCESS_KEY=$BENCH_ACCESS_KEY S3LOAD_SECRET_KEY=$BENCH_SECRET_KEY timeout 190m "$S3LOAD" run \
 		-endpoint "http://127.0.0.1:$port" -pid "$SERVER_PID" -server "$label" \
 		-out "$WORK/$name.json" ${S3LOAD_FLAGS:-}; then
 		echo "benchmark of $label failed; last lines of its log:" >&2

@@ -31,6 +31,7 @@ type Objects interface {
 	ListObjects(ctx context.Context, in objects.ListInput) (objects.ListResult, error)
 	StartSession(ctx context.Context, bucket, key string) (objects.Session, error)
 	Session(ctx context.Context, id string) (objects.Session, error)
+	SessionStatus(ctx context.Context, id string) (objects.Session, error)
 	AppendSession(ctx context.Context, id string, offset int64, body io.Reader, declared int64) (objects.Session, error)
 	CompleteSession(ctx context.Context, id string, expected digest.Digest, attrs objects.Attributes) (*metadata.Object, error)
 	CancelSession(ctx context.Context, id string) error
@@ -315,7 +316,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) sessionStatus(w http.ResponseWriter, r *http.Request) {
-	s, err := h.objects.Session(r.Context(), r.PathValue("id"))
+	s, err := h.objects.SessionStatus(r.Context(), r.PathValue("id"))
 	if err != nil {
 		writeObjectError(w, r, err)
 		return

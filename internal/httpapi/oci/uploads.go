@@ -72,7 +72,7 @@ func (h *Handler) monolithicUpload(w http.ResponseWriter, r *http.Request, name,
 }
 
 func (h *Handler) uploadStatus(w http.ResponseWriter, r *http.Request, rt route) {
-	u, err := h.reg.Upload(r.Context(), rt.name, rt.target)
+	u, err := h.reg.UploadStatus(r.Context(), rt.name, rt.target)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -99,11 +99,9 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *re
 	}
 	start, length := int64(0), src.Size
 	if spec := r.Header.Get("X-Amz-Copy-Source-Range"); spec != "" {
-		rng, err := ranges.Parse(spec, src.Size)
-		if err != nil || !strings.Contains(spec, "-") || strings.HasPrefix(spec, "bytes=-") {
-			return newError("InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The x-amz-copy-source-range value must be of the form bytes=first-last within the source object")
+		if start, length, err = copyRange(spec, src.Size); err != nil {
+			return err
 		}
-		start, length = rng.Start, rng.Length
 	}
 	rc, err := h.store.Open(r.Context(), src, start, length)
 	if err != nil {
@@ -115,6 +113,28 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *re
 		return err
 	}
 	return writeXML(w, http.StatusOK, copyPartResult{Xmlns: s3Namespace, LastModified: xmlTime(p.Modified), ETag: `"` + p.ETag + `"`})
+}
+
+// copyRange reads x-amz-copy-source-range, "bytes=first-last" with both
+// bounds inside the source. Unlike a GET Range, S3 rejects a last byte past
+// the end instead of shortening the range.
+func copyRange(spec string, size int64) (start, length int64, err error) {
+	invalid := newError("InvalidRange", http.StatusRequestedRangeNotSatisfiable,
+		"The x-amz-copy-source-range value must be of the form bytes=first-last within the source object of "+strconv.FormatInt(size, 10)+" bytes")
+	bounds, ok := strings.CutPrefix(spec, "bytes=")
+	if !ok {
+		return 0, 0, invalid
+	}
+	firstText, lastText, ok := strings.Cut(bounds, "-")
+	if !ok {
+		return 0, 0, invalid
+	}
+	rng, parseErr := ranges.Parse(spec, size)
+	last, lastErr := strconv.ParseInt(lastText, 10, 64)
+	if parseErr != nil || firstText == "" || lastErr != nil || last >= size {
+		return 0, 0, invalid
+	}
+	return rng.Start, rng.Length, nil
 }
 
 type completeRequest struct {
@@ -303,7 +323,10 @@ func (h *Handler) listParts(w http.ResponseWriter, r *http.Request, req *request
 	if len(parts) > maxParts {
 		parts = parts[:maxParts]
 		result.IsTruncated = true
-		result.NextPartNumberMarker = parts[len(parts)-1].Number
+		result.NextPartNumberMarker = marker // max-parts=0 returns no part
+		if maxParts > 0 {
+			result.NextPartNumberMarker = parts[maxParts-1].Number
+		}
 	}
 	for _, p := range parts {
 		entry := partEntry{PartNumber: p.Number, LastModified: xmlTime(p.Modified), ETag: `"` + p.ETag + `"`, Size: p.Size}
@@ -367,8 +390,11 @@ func (h *Handler) listMultipartUploads(w http.ResponseWriter, r *http.Request, r
 	if len(uploads) > maxUploads {
 		uploads = uploads[:maxUploads]
 		result.IsTruncated = true
-		last := uploads[len(uploads)-1]
-		result.NextKeyMarker, result.NextUploadIDMarker = last.Key, last.ID
+		result.NextKeyMarker, result.NextUploadIDMarker = keyMarker, idMarker // max-uploads=0 returns no upload
+		if maxUploads > 0 {
+			last := uploads[maxUploads-1]
+			result.NextKeyMarker, result.NextUploadIDMarker = last.Key, last.ID
+		}
 	}
 	for _, u := range uploads {
 		result.Uploads = append(result.Uploads, uploadEntry{

@@ -51,17 +51,25 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
-	meta, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "m.db"))
+	handler, driver, store := newHandler(t)
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	return &testServer{url: srv.URL, driver: driver, store: store}
+}
+
+// newHandler returns the S3 handler behind cofferd's middleware, and the
+// storage driver and object store under it.
+func newHandler(tb testing.TB) (http.Handler, *memory.Driver, *objects.Store) {
+	tb.Helper()
+	meta, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "m.db"))
 	if err != nil {
-		t.Fatalf("open sqlite store: %v", err)
+		tb.Fatalf("open sqlite store: %v", err)
 	}
-	t.Cleanup(func() { _ = meta.Close() })
+	tb.Cleanup(func() { _ = meta.Close() })
 	driver := memory.New()
 	store := objects.New(meta, blob.New(driver, meta), testRegion)
 	handler := s3.New(store, allowAll{}, s3.Options{Region: testRegion})
-	srv := httptest.NewServer(middleware.Logging(slog.New(slog.DiscardHandler), middleware.Recover(handler)))
-	t.Cleanup(srv.Close)
-	return &testServer{url: srv.URL, driver: driver, store: store}
+	return middleware.Logging(slog.New(slog.DiscardHandler), middleware.Recover(handler)), driver, store
 }
 
 // response is a read HTTP response.

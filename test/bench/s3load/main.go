@@ -88,7 +88,7 @@ func runCommand(args []string) error {
 	pid := flags.Int("pid", 0, "process ID of the S3 server, for CPU time and peak RSS")
 	server := flags.String("server", "", "server name for the report's column header")
 	out := flags.String("out", "", "path of the JSON report to write")
-	timeout := flags.Duration("timeout", time.Hour, "limit for the whole run")
+	timeout := flags.Duration("timeout", 3*time.Hour, "limit for the whole run")
 	readyTimeout := flags.Duration("ready-timeout", time.Minute, "how long to wait for ListBuckets to succeed")
 	var cfg config
 	flags.Int64Var(&cfg.bigSize, "big-size", 1<<30, "size in bytes of each large object of workload (b)")

@@ -22,7 +22,8 @@ const (
 	streamingECDSAPrefix     = "STREAMING-AWS4-ECDSA-P256-SHA256-"
 )
 
-// payloadForm is how the body is framed and what verifies it.
+// payloadForm is the framing of a request body and the check that applies
+// to it, selected by x-amz-content-sha256.
 type payloadForm int
 
 const (

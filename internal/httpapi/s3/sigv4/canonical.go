@@ -70,6 +70,18 @@ func canonicalURI(escapedPath string) string {
 	return strings.Join(segments, "/")
 }
 
+// canonicalURIs returns the canonical URI of an escaped path and, when it
+// differs, the path as sent. A client that leaves characters such as "!" or
+// "(" unencoded may sign the path exactly as it sends it, so both forms are
+// tried. Either form is covered by the signature.
+func canonicalURIs(escapedPath string) []string {
+	canonical := canonicalURI(escapedPath)
+	if escapedPath == "" || escapedPath == canonical {
+		return []string{canonical}
+	}
+	return []string{canonical, escapedPath}
+}
+
 // queryPair is one name=value parameter of a query string, URI-encoded.
 type queryPair struct{ name, value string }
 
@@ -77,7 +89,7 @@ type queryPair struct{ name, value string }
 // Every parameter is kept, including ones the server does not know (x-id,
 // X-Amz-Checksum-Mode), except those named in skip. Names and values are
 // decoded as a form would be ("+" is a space) and encoded again with
-// uriEncode; a parameter without "=" gets an empty value. The pairs are
+// uriEncode. A parameter without "=" gets an empty value. The pairs are
 // sorted by encoded name, then encoded value.
 func canonicalQuery(rawQuery string, skip ...string) string {
 	var pairs []queryPair
@@ -232,6 +244,17 @@ func hmacSHA256(key []byte, data string) []byte {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(data))
 	return mac.Sum(nil)
+}
+
+// matchSignature computes the signature for each candidate canonical URI
+// of escapedPath with sign and returns the first one that equals sent.
+func matchSignature(sent, escapedPath string, sign func(uri string) []byte) ([]byte, bool) {
+	for _, uri := range canonicalURIs(escapedPath) {
+		if computed := sign(uri); signatureMatches(computed, sent) {
+			return computed, true
+		}
+	}
+	return nil, false
 }
 
 // signatureMatches compares a computed signature with the hex signature a

@@ -15,9 +15,9 @@ import (
 )
 
 // Bounds of the aws-chunked decoder. Chunk data is streamed, never
-// buffered, so a chunk may be as large as x-amz-decoded-content-length
-// (aws-sdk-go-v2 sends a whole PutObject body as one chunk); only the
-// header and trailer lines are held in memory.
+// buffered, so a chunk may be as large as x-amz-decoded-content-length.
+// That matters because aws-sdk-go-v2 sends a whole PutObject body as one
+// chunk. Only the header and trailer lines are held in memory.
 const (
 	// maxChunkLineLength bounds a chunk header or trailer line, line end
 	// included. A signed chunk header takes about 90 bytes.

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cofferhq/coffer/internal/checksum"
 )
@@ -435,14 +434,4 @@ func FuzzChunkedReader(f *testing.F) {
 			t.Fatalf("%d trailers kept", len(r.trailers))
 		}
 	})
-}
-
-// The signing time of streamingRequest must match testNow for the helpers
-// above; this guards against a change of either.
-func TestStreamingRequestTime(t *testing.T) {
-	req := streamingRequest(t, streamingSigned, 0, "")
-	if req.Header.Get("X-Amz-Date") != testNow.Format(amzDateLayout) {
-		t.Errorf("X-Amz-Date = %s", req.Header.Get("X-Amz-Date"))
-	}
-	_ = time.Now
 }

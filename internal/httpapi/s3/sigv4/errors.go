@@ -10,10 +10,10 @@ import (
 // for an access key. Verify turns it into InvalidAccessKeyId.
 var ErrUnknownAccessKey = errors.New("unknown access key")
 
-// Error is an authentication failure that carries the S3 error code and
-// HTTP status to answer with. Verify, and Body.Read, return every
-// authentication and payload failure as an *Error; any other error
-// (from Credentials.Lookup or from the connection) is an internal failure.
+// Error is an authentication failure with the S3 error code and HTTP status
+// that the response should carry. Verify and Body.Read return every
+// authentication and payload failure as an *Error. Any other error, from
+// Credentials.Lookup or from the connection, is an internal failure.
 type Error struct {
 	Code    string // S3 error code, such as "SignatureDoesNotMatch"
 	Message string // human-readable message for the <Message> element

@@ -97,11 +97,13 @@ func (v *Verifier) verifyHeader(r *http.Request, authorization string) (Identity
 		return Identity{}, nil, err
 	}
 	amzDate := requestTime.UTC().Format(amzDateLayout)
-	canonical := canonicalRequest(r.Method, canonicalURI(r.URL.EscapedPath()), canonicalQuery(r.URL.RawQuery),
-		headers, strings.Join(auth.signedHeaders, ";"), payloadHash)
 	key := signingKey(secret, auth.credential.day, auth.credential.region, auth.credential.service)
-	computed := hmacSHA256(key, stringToSign(amzDate, auth.credential.scope(), canonical))
-	if !signatureMatches(computed, auth.signature) {
+	query := canonicalQuery(r.URL.RawQuery)
+	computed, ok := matchSignature(auth.signature, r.URL.EscapedPath(), func(uri string) []byte {
+		canonical := canonicalRequest(r.Method, uri, query, headers, strings.Join(auth.signedHeaders, ";"), payloadHash)
+		return hmacSHA256(key, stringToSign(amzDate, auth.credential.scope(), canonical))
+	})
+	if !ok {
 		return Identity{}, nil, ErrSignatureDoesNotMatch
 	}
 

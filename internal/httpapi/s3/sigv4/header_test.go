@@ -269,3 +269,18 @@ func TestErrorsMatchSentinels(t *testing.T) {
 		t.Error("wrapped cause is lost")
 	}
 }
+
+func TestPathSignedAsSent(t *testing.T) {
+	// The client sends "!", "(" and ")" unencoded and signs the path exactly
+	// as sent instead of its strict encoding.
+	u := &url.URL{Scheme: "http", Host: "127.0.0.1:9000", Path: "/bucket/a!(b)", RawPath: "/bucket/a!(b)"}
+	req, err := http.NewRequest("GET", u.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.URL.EscapedPath() != "/bucket/a!(b)" {
+		t.Fatalf("request path is %q", req.URL.EscapedPath())
+	}
+	sdkSign(t, req, emptySHA256Hex, testAccessKey, testSecret, testRegion, testNow)
+	expectAccepted(t, serve(t, newTestVerifier(testNow), "", req))
+}

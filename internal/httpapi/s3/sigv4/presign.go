@@ -71,11 +71,13 @@ func (v *Verifier) verifyPresigned(r *http.Request, query url.Values) (Identity,
 	if err != nil {
 		return Identity{}, err
 	}
-	canonical := canonicalRequest(r.Method, canonicalURI(r.URL.EscapedPath()), canonicalQuery(r.URL.RawQuery, querySignature),
-		headers, strings.Join(signed, ";"), unsignedPayload)
 	key := signingKey(secret, cred.day, cred.region, cred.service)
-	computed := hmacSHA256(key, stringToSign(query.Get(queryDate), cred.scope(), canonical))
-	if !signatureMatches(computed, query.Get(querySignature)) {
+	canonicalQueryString := canonicalQuery(r.URL.RawQuery, querySignature)
+	_, ok = matchSignature(query.Get(querySignature), r.URL.EscapedPath(), func(uri string) []byte {
+		canonical := canonicalRequest(r.Method, uri, canonicalQueryString, headers, strings.Join(signed, ";"), unsignedPayload)
+		return hmacSHA256(key, stringToSign(query.Get(queryDate), cred.scope(), canonical))
+	})
+	if !ok {
 		return Identity{}, ErrSignatureDoesNotMatch
 	}
 	return Identity{AccessKey: cred.accessKey, Method: MethodSigV4Query, SecurityToken: query.Get(querySecurityToken)}, nil

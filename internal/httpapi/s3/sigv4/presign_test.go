@@ -29,8 +29,8 @@ type presignOptions struct {
 
 // sdkPresign presigns a URL the way the aws-sdk-go-v2 S3 presign client
 // does: X-Amz-Expires set beforehand, UNSIGNED-PAYLOAD, x-amz-* headers
-// hoisted into the query. It returns a request for the URL carrying the
-// headers the signer says must be sent.
+// hoisted into the query. It returns a request for the URL that carries the
+// headers the signer returned as signed.
 func sdkPresign(t *testing.T, o presignOptions) *http.Request {
 	t.Helper()
 	if o.method == "" {

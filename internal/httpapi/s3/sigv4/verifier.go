@@ -78,8 +78,8 @@ func (v *Verifier) Verify(r *http.Request) (Identity, *Body, error) {
 }
 
 // VerifyWithBucket authenticates r. bucket is the bucket that the Host header
-// names in a virtual-hosted-style request, or "" for a path-style request;
-// only SigV2 needs it, to build its canonical resource "/bucket/key". r.URL
+// names in a virtual-hosted-style request, or "" for a path-style request.
+// Only SigV2 uses it, to build its canonical resource "/bucket/key". r.URL
 // must be the request URL as received, before any router rewrites it.
 //
 // It returns the Identity and a Body that the caller must read instead of

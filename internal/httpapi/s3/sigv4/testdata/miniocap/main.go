@@ -6,7 +6,7 @@
 //	go run ./internal/httpapi/s3/sigv4/testdata/miniocap > internal/httpapi/s3/sigv4/testdata/minio-go.json
 //
 // The server is an httptest server on 127.0.0.1 that records each request
-// and answers 200.
+// and returns 200.
 package main
 
 import (
