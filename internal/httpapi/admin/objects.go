@@ -13,6 +13,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/httpapi/ranges"
+	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/telemetry"
@@ -215,9 +216,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request) {
 		writeObjectError(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", `"`+string(o.Blob)+`"`)
-	w.WriteHeader(http.StatusCreated)
-	_ = json.NewEncoder(w).Encode(objectInfo(o))
+	writeObjectCreated(w, o)
 }
 
 // getObject serves GET and HEAD of an object. The ETag is the object's
@@ -268,10 +267,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request) {
 	}
 	defer rc.Close()
 	w.WriteHeader(status)
-	if _, err := io.Copy(w, rc); err != nil && r.Context().Err() == nil {
-		telemetry.Logger(r.Context()).Error("object stream aborted", "error", err)
-		panic(http.ErrAbortHandler)
-	}
+	stream.Copy(w, r, rc)
 }
 
 func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request) {
@@ -372,9 +368,7 @@ func (h *Handler) completeSession(w http.ResponseWriter, r *http.Request) {
 		writeObjectError(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", `"`+string(o.Blob)+`"`)
-	w.WriteHeader(http.StatusCreated)
-	_ = json.NewEncoder(w).Encode(objectInfo(o))
+	writeObjectCreated(w, o)
 }
 
 func (h *Handler) cancelSession(w http.ResponseWriter, r *http.Request) {
@@ -383,4 +377,12 @@ func (h *Handler) cancelSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeObjectCreated answers a stored object with 201, its ETag and its JSON form.
+func writeObjectCreated(w http.ResponseWriter, o *metadata.Object) {
+	w.Header().Set("ETag", `"`+string(o.Blob)+`"`)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(objectInfo(o))
 }

@@ -2,21 +2,13 @@ package oci
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"github.com/cofferhq/coffer/internal/httpapi/ranges"
+	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/registry"
-	"github.com/cofferhq/coffer/internal/telemetry"
 )
-
-// copyBuffers are reused for streaming blob bodies.
-var copyBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 256<<10)
-	return &b
-}}
 
 func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	d, err := registry.ParseDigest(rt.target)
@@ -60,30 +52,8 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	defer rc.Close()
 	w.WriteHeader(status)
-	streamBody(w, r, rc)
+	stream.Copy(w, r, rc)
 }
-
-// streamBody copies a verified blob stream to the client. A read error
-// after the headers went out (a digest mismatch, a storage failure) aborts
-// the connection, so the client sees a truncated body rather than a
-// complete response with wrong bytes.
-func streamBody(w http.ResponseWriter, r *http.Request, rc io.Reader) {
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	_, err := io.CopyBuffer(w, onlyReader{rc}, *buf)
-	if err == nil {
-		return
-	}
-	if r.Context().Err() != nil {
-		return // the client went away
-	}
-	telemetry.Logger(r.Context()).Error("blob stream aborted", "error", err)
-	panic(http.ErrAbortHandler)
-}
-
-// onlyReader hides a reader's WriterTo so that io.CopyBuffer uses the
-// pooled buffer.
-type onlyReader struct{ io.Reader }
 
 func (h *Handler) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	d, err := registry.ParseDigest(rt.target)

@@ -3,16 +3,14 @@ package s3
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/cofferhq/coffer/internal/httpapi/ranges"
+	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/objects"
-	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
 // checksumAlgorithms are the flexible checksums S3 defines, by header suffix.
@@ -169,7 +167,7 @@ func (h *Handler) serveObject(w http.ResponseWriter, r *http.Request, req *reque
 	}
 	defer rc.Close()
 	w.WriteHeader(status)
-	streamBody(w, r, rc)
+	stream.Copy(w, r, rc)
 	return nil
 }
 
@@ -201,26 +199,6 @@ func (h *Handler) selectRange(r *http.Request, o *metadata.Object) (start, lengt
 		return 0, 0, 0, newError("InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable")
 	}
 	return rng.Start, rng.Length, http.StatusPartialContent, nil
-}
-
-// copyBuffers are reused for streaming object bodies.
-var copyBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 256<<10)
-	return &b
-}}
-
-// streamBody copies a verified object stream to the client. A read error
-// after the headers went out aborts the connection, so the client sees a
-// truncated body rather than a complete response with wrong bytes.
-func streamBody(w http.ResponseWriter, r *http.Request, rc io.Reader) {
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	_, err := io.CopyBuffer(w, struct{ io.Reader }{rc}, *buf)
-	if err == nil || r.Context().Err() != nil {
-		return
-	}
-	telemetry.Logger(r.Context()).Error("object stream aborted", "error", err)
-	panic(http.ErrAbortHandler)
 }
 
 func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, req *request) error {
