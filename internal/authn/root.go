@@ -45,9 +45,10 @@ type storedCredentials struct {
 	PasswordSealed []byte `json:"password_sealed"`
 }
 
-// Root verifies the root user's credentials. A successful bcrypt check is
-// remembered as a SHA-256 of the password, so that later requests cost a
-// hash instead of a bcrypt run.
+// Root verifies the root user's credentials. A password from the
+// configuration is checked against its SHA-256. A generated password is
+// checked with bcrypt once and then remembered as a SHA-256, so that later
+// requests cost a hash instead of a bcrypt run.
 type Root struct {
 	user     string
 	secret   string // the password, for S3 signature verification
@@ -62,11 +63,9 @@ type Root struct {
 // password is written once to announce and only its hash is stored.
 func LoadRoot(dataDir, user, password string, announce io.Writer) (*Root, error) {
 	if user != "" {
-		hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-		if err != nil {
-			return nil, fmt.Errorf("hash root password: %w", err)
-		}
-		return &Root{user: user, secret: password, bcrypt: hash}, nil
+		// The configured password is in memory anyway, so a SHA-256 of it
+		// is all Verify needs; bcrypt protects only the stored file.
+		return &Root{user: user, secret: password, verified: [][32]byte{sha256.Sum256([]byte(password))}}, nil
 	}
 
 	path := filepath.Join(dataDir, credentialsFile)
@@ -148,7 +147,7 @@ func (r *Root) Verify(user, password string) (Principal, error) {
 	}
 	r.mu.RUnlock()
 
-	if bcrypt.CompareHashAndPassword(r.bcrypt, []byte(password)) != nil {
+	if r.bcrypt == nil || bcrypt.CompareHashAndPassword(r.bcrypt, []byte(password)) != nil {
 		return Principal{}, ErrInvalidCredentials
 	}
 	r.mu.Lock()
