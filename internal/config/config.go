@@ -89,9 +89,18 @@ type FilesystemStorage struct {
 
 // Metadata selects the metadata store.
 type Metadata struct {
-	// Driver is "sqlite" (default).
-	Driver string         `yaml:"driver"`
-	SQLite SQLiteMetadata `yaml:"sqlite"`
+	// Driver is "sqlite" (default) or "postgres".
+	Driver   string           `yaml:"driver"`
+	SQLite   SQLiteMetadata   `yaml:"sqlite"`
+	Postgres PostgresMetadata `yaml:"postgres"`
+}
+
+// PostgresMetadata configures the PostgreSQL store.
+type PostgresMetadata struct {
+	// URL is a PostgreSQL connection URL, such as
+	// postgres://coffer@db:5432/coffer?sslmode=verify-full. Pool settings
+	// such as pool_max_conns go into its query. Required with the postgres driver.
+	URL string `yaml:"url"`
 }
 
 // SQLiteMetadata configures the embedded SQLite store.

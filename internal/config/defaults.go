@@ -68,7 +68,10 @@ func (c *Config) Validate() error {
 		check("root.password", errors.New("must be at least 8 characters"))
 	}
 	check("storage.driver", oneOf(c.Storage.Driver, "filesystem", "memory"))
-	check("metadata.driver", oneOf(c.Metadata.Driver, "sqlite"))
+	check("metadata.driver", oneOf(c.Metadata.Driver, "sqlite", "postgres"))
+	if c.Metadata.Driver == "postgres" && c.Metadata.Postgres.URL == "" {
+		check("metadata.postgres.url", errors.New("must be set when metadata.driver is postgres"))
+	}
 	if c.Registry.MaxManifestBytes < 1024 {
 		check("registry.max_manifest_bytes", fmt.Errorf("must be at least 1024, got %d", c.Registry.MaxManifestBytes))
 	}

@@ -445,3 +445,36 @@ func TestCopyObjectConditionAndMissingBucket(t *testing.T) {
 		t.Errorf("copy into missing bucket = %v, want ErrNoSuchBucket", err)
 	}
 }
+
+// TestObjectSharesOCIBlob stores an object whose bytes an OCI repository
+// already holds: the storage keeps one copy.
+func TestObjectSharesOCIBlob(t *testing.T) {
+	s := newStack(t)
+	ctx := t.Context()
+	data := pattern(11, 40_000)
+	d := digest.SHA256.FromBytes(data)
+	if _, err := blob.New(s.driver, s.meta).Put(ctx, d, bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatalf("put OCI blob: %v", err)
+	}
+	if err := s.meta.LinkBlob(ctx, "library/layer", metadata.Blob{Digest: d, Size: int64(len(data))}); err != nil {
+		t.Fatalf("link OCI blob: %v", err)
+	}
+
+	s.bucket(t, "shared")
+	o := s.put(t, "shared", "layer.tar.gz", data)
+	if o.Blob != d {
+		t.Errorf("object blob = %s, want the OCI blob %s", o.Blob, d)
+	}
+	if keys := s.storedKeys(t, "blobs"); len(keys) != 1 || keys[0] != blob.Key(d) {
+		t.Errorf("blob keys = %v, want only %s", keys, blob.Key(d))
+	}
+	if total := s.storedBytes(t, ""); total != int64(len(data)) {
+		t.Errorf("stored bytes = %d, want %d (one copy)", total, len(data))
+	}
+	if n := refcount(ctx, t, s.meta, o); n != 1 {
+		t.Errorf("references = %d, want 1 (the object; a repository link is not a reference)", n)
+	}
+	if got := s.read(t, "shared", "layer.tar.gz"); !bytes.Equal(got, data) {
+		t.Errorf("object content differs from the OCI blob")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/metadata"
+	"github.com/cofferhq/coffer/internal/metadata/postgres"
 	"github.com/cofferhq/coffer/internal/metadata/sqlite"
 	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/storage/filesystem"
@@ -59,6 +60,12 @@ func (m *metadataSubsystem) Start(ctx context.Context) error {
 		store, err := sqlite.Open(ctx, m.cfg.SQLite.Path)
 		if err != nil {
 			return fmt.Errorf("sqlite metadata at %s: %w", m.cfg.SQLite.Path, err)
+		}
+		m.store = store
+	case "postgres":
+		store, err := postgres.Open(ctx, m.cfg.Postgres.URL)
+		if err != nil {
+			return fmt.Errorf("postgres metadata: %w", err)
 		}
 		m.store = store
 	default:

@@ -129,6 +129,7 @@ func RequireBasic(auth Authenticator, challenge Challenge, next http.Handler) ht
 			return
 		}
 		principal, err := auth.Verify(user, password)
+		RecordAuth(r.Context(), "basic", err == nil)
 		if err != nil {
 			telemetry.Logger(r.Context()).Info("authentication failed", "method", "basic", "user", user)
 			challenge(w, r)

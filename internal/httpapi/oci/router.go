@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/registry"
 )
 
@@ -83,10 +84,38 @@ func parseRoute(escapedPath string) route {
 	return route{}
 }
 
+// operations names each route and method for the HTTP metrics. A pair
+// missing here (an unknown path, or a method the route does not serve) is
+// middleware.OperationUnknown.
+var operations = map[routeKind]map[string]string{
+	routeBase:    {http.MethodGet: "base", http.MethodHead: "base"},
+	routeCatalog: {http.MethodGet: "catalog"},
+	routeTags:    {http.MethodGet: "tags_list"},
+	routeManifest: {
+		http.MethodGet: "manifest_get", http.MethodHead: "manifest_head",
+		http.MethodPut: "manifest_put", http.MethodDelete: "manifest_delete",
+	},
+	routeBlob:        {http.MethodGet: "blob_get", http.MethodHead: "blob_head", http.MethodDelete: "blob_delete"},
+	routeUploadStart: {http.MethodPost: "upload_start"},
+	routeUpload: {
+		http.MethodGet: "upload_status", http.MethodPatch: "upload_patch",
+		http.MethodPut: "upload_complete", http.MethodDelete: "upload_cancel",
+	},
+	routeReferrers: {http.MethodGet: "referrers"},
+}
+
+func operationName(kind routeKind, method string) string {
+	if name, ok := operations[kind][method]; ok {
+		return name
+	}
+	return middleware.OperationUnknown
+}
+
 // ServeHTTP dispatches one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	rt := parseRoute(r.URL.EscapedPath())
+	middleware.SetOperation(r.Context(), operationName(rt.kind, r.Method))
 
 	switch rt.kind {
 	case routeUnknown:

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
+	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
 	"github.com/cofferhq/coffer/internal/objects"
 )
 
@@ -68,15 +69,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Server", "Coffer")
 
 	bucket, key := h.split(r)
+	req := &request{bucket: bucket, key: key}
+	operation, handler := h.route(r, req)
+	middleware.SetOperation(r.Context(), operation)
+
 	auth, err := h.auth.Authenticate(r, h.virtualBucket(r))
+	if method := signatureMethod(r); method != "" {
+		middleware.RecordAuth(r.Context(), method, err == nil)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	middleware.SetPrincipal(r.Context(), auth.Principal)
-	req := &request{bucket: bucket, key: key, auth: auth}
+	req.auth = auth
 
-	handler := h.route(r, req)
 	if handler == nil {
 		writeError(w, r, errMethodNotAllowed)
 		return
@@ -84,6 +91,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := handler(w, r, req); err != nil {
 		writeError(w, r, err)
 	}
+}
+
+// signatureMethod names how r is signed, with the method names of
+// sigv4.Identity, or returns "" for a request without credentials. It
+// looks only at which header or query parameters are present, so that a
+// failed attempt is named too. An Authorization header of another scheme
+// counts as "sigv4-header".
+func signatureMethod(r *http.Request) string {
+	query := r.URL.Query()
+	switch authorization := r.Header.Get("Authorization"); {
+	case strings.HasPrefix(authorization, "AWS "):
+		return sigv4.MethodSigV2Header
+	case authorization != "":
+		return sigv4.MethodSigV4Header
+	case query.Has("X-Amz-Algorithm") || query.Has("X-Amz-Credential") || query.Has("X-Amz-Signature"):
+		return sigv4.MethodSigV4Query
+	case query.Has("AWSAccessKeyId") || query.Has("Signature"):
+		return sigv4.MethodSigV2Query
+	}
+	return ""
 }
 
 // split returns the bucket and key of a path-style or virtual-hosted request.
@@ -116,117 +143,121 @@ func (h *Handler) virtualBucket(r *http.Request) string {
 type handlerFunc func(http.ResponseWriter, *http.Request, *request) error
 
 // route picks the operation from the method, the bucket and key, and the
-// sub-resource query parameters.
-func (h *Handler) route(r *http.Request, req *request) handlerFunc {
+// sub-resource query parameters. It returns the S3 name of the operation,
+// for metrics, and its handler, which is nil for a method the resource
+// does not serve.
+func (h *Handler) route(r *http.Request, req *request) (string, handlerFunc) {
 	query := r.URL.Query()
 	has := func(name string) bool { _, ok := query[name]; return ok }
 
 	switch {
 	case req.bucket == "":
 		if r.Method == http.MethodGet {
-			return h.listBuckets
+			return "ListBuckets", h.listBuckets
 		}
-		return nil
+		return middleware.OperationUnknown, nil
 	case req.key == "":
 		return h.routeBucket(r, has)
 	}
 	return h.routeObject(r, has)
 }
 
-func (h *Handler) routeBucket(r *http.Request, has func(string) bool) handlerFunc {
+func (h *Handler) routeBucket(r *http.Request, has func(string) bool) (string, handlerFunc) {
 	if op := unsupportedBucketResource(has); op != "" {
-		return notImplemented(op)
+		return middleware.OperationUnknown, notImplemented(op)
 	}
 	switch r.Method {
 	case http.MethodPut:
 		switch {
 		case has("acl"):
-			return h.putBucketACL
+			return "PutBucketAcl", h.putBucketACL
 		case has("versioning"), has("cors"), has("policy"):
-			return notImplemented("bucket configuration")
+			return middleware.OperationUnknown, notImplemented("bucket configuration")
 		}
-		return h.createBucket
+		return "CreateBucket", h.createBucket
 	case http.MethodHead:
-		return h.headBucket
+		return "HeadBucket", h.headBucket
 	case http.MethodDelete:
 		switch {
-		case has("cors"), has("policy"):
-			return h.deleteBucketConfig
+		case has("cors"):
+			return "DeleteBucketCors", h.deleteBucketConfig
+		case has("policy"):
+			return "DeleteBucketPolicy", h.deleteBucketConfig
 		}
-		return h.deleteBucket
+		return "DeleteBucket", h.deleteBucket
 	case http.MethodPost:
 		if has("delete") {
-			return h.deleteObjects
+			return "DeleteObjects", h.deleteObjects
 		}
-		return nil
+		return middleware.OperationUnknown, nil
 	case http.MethodGet:
 		switch {
 		case has("location"):
-			return h.getBucketLocation
+			return "GetBucketLocation", h.getBucketLocation
 		case has("versioning"):
-			return h.getBucketVersioning
+			return "GetBucketVersioning", h.getBucketVersioning
 		case has("acl"):
-			return h.getACL
+			return "GetBucketAcl", h.getACL
 		case has("cors"):
-			return h.configNotFound("NoSuchCORSConfiguration", "The CORS configuration does not exist")
+			return "GetBucketCors", h.configNotFound("NoSuchCORSConfiguration", "The CORS configuration does not exist")
 		case has("policy"):
-			return h.configNotFound("NoSuchBucketPolicy", "The bucket policy does not exist")
+			return "GetBucketPolicy", h.configNotFound("NoSuchBucketPolicy", "The bucket policy does not exist")
 		case has("object-lock"):
-			return h.configNotFound("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")
+			return "GetObjectLockConfiguration", h.configNotFound("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")
 		case has("uploads"):
-			return h.listMultipartUploads
+			return "ListMultipartUploads", h.listMultipartUploads
 		case r.URL.Query().Get("list-type") == "2":
-			return h.listObjectsV2
+			return "ListObjectsV2", h.listObjectsV2
 		}
-		return h.listObjectsV1
+		return "ListObjects", h.listObjectsV1
 	}
-	return nil
+	return middleware.OperationUnknown, nil
 }
 
-func (h *Handler) routeObject(r *http.Request, has func(string) bool) handlerFunc {
+func (h *Handler) routeObject(r *http.Request, has func(string) bool) (string, handlerFunc) {
 	if has("tagging") || has("retention") || has("legal-hold") || has("torrent") || has("restore") || has("select") {
-		return notImplemented("object sub-resource")
+		return middleware.OperationUnknown, notImplemented("object sub-resource")
 	}
 	switch r.Method {
 	case http.MethodPut:
 		switch {
 		case has("acl"):
-			return h.putObjectACL
+			return "PutObjectAcl", h.putObjectACL
 		case has("uploadId"):
 			if r.Header.Get("X-Amz-Copy-Source") != "" {
-				return h.uploadPartCopy
+				return "UploadPartCopy", h.uploadPartCopy
 			}
-			return h.uploadPart
+			return "UploadPart", h.uploadPart
 		case r.Header.Get("X-Amz-Copy-Source") != "":
-			return h.copyObject
+			return "CopyObject", h.copyObject
 		}
-		return h.putObject
+		return "PutObject", h.putObject
 	case http.MethodGet:
 		switch {
 		case has("uploadId"):
-			return h.listParts
+			return "ListParts", h.listParts
 		case has("acl"):
-			return h.getACL
+			return "GetObjectAcl", h.getACL
 		case has("attributes"):
-			return h.getObjectAttributes
+			return "GetObjectAttributes", h.getObjectAttributes
 		}
-		return h.getObject
+		return "GetObject", h.getObject
 	case http.MethodHead:
-		return h.headObject
+		return "HeadObject", h.headObject
 	case http.MethodDelete:
 		if has("uploadId") {
-			return h.abortMultipartUpload
+			return "AbortMultipartUpload", h.abortMultipartUpload
 		}
-		return h.deleteObject
+		return "DeleteObject", h.deleteObject
 	case http.MethodPost:
 		switch {
 		case has("uploads"):
-			return h.createMultipartUpload
+			return "CreateMultipartUpload", h.createMultipartUpload
 		case has("uploadId"):
-			return h.completeMultipartUpload
+			return "CompleteMultipartUpload", h.completeMultipartUpload
 		}
 	}
-	return nil
+	return middleware.OperationUnknown, nil
 }
 
 // unsupportedBucketResource names a bucket sub-resource this version does

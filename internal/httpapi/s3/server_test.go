@@ -61,6 +61,12 @@ func newTestServer(t *testing.T) *testServer {
 // storage driver and object store under it.
 func newHandler(tb testing.TB) (http.Handler, *memory.Driver, *objects.Store) {
 	tb.Helper()
+	return newHandlerWith(tb, allowAll{}, s3.Options{Region: testRegion})
+}
+
+// newHandlerWith is newHandler with another authenticator and options.
+func newHandlerWith(tb testing.TB, auth s3.Authenticator, opts s3.Options) (http.Handler, *memory.Driver, *objects.Store) {
+	tb.Helper()
 	meta, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "m.db"))
 	if err != nil {
 		tb.Fatalf("open sqlite store: %v", err)
@@ -68,7 +74,7 @@ func newHandler(tb testing.TB) (http.Handler, *memory.Driver, *objects.Store) {
 	tb.Cleanup(func() { _ = meta.Close() })
 	driver := memory.New()
 	store := objects.New(meta, blob.New(driver, meta), testRegion)
-	handler := s3.New(store, allowAll{}, s3.Options{Region: testRegion})
+	handler := s3.New(store, auth, opts)
 	return middleware.Logging(slog.New(slog.DiscardHandler), middleware.Recover(handler)), driver, store
 }
 

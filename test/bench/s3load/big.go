@@ -94,7 +94,7 @@ func (b *bench) putMultipart(ctx context.Context, size int64) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	_, err = uploader.Upload(ctx, &s3.PutObjectInput{
+	_, err = uploader.Upload(ctx, &s3.PutObjectInput{ //nolint:staticcheck // see NewUploader above
 		Bucket: aws.String(bigBucket),
 		Key:    aws.String(multipartKey),
 		Body:   newSeededReader(multipartSeed, size),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"strconv"
@@ -16,6 +17,10 @@ import (
 // `getconf CLK_TCK` prints it.
 const userHZ = 100
 
+// procFS is the proc file system, from which the probe reads. Rooting the
+// reads there keeps every path inside /proc.
+var procFS = os.DirFS("/proc")
+
 // serverProbe reads the CPU time and memory of the server process from /proc.
 type serverProbe struct {
 	pid int
@@ -24,14 +29,14 @@ type serverProbe struct {
 // cpuTime returns the user plus system CPU time the process has used so far,
 // without its children: neither server starts any.
 func (p serverProbe) cpuTime() (time.Duration, error) {
-	path := fmt.Sprintf("/proc/%d/stat", p.pid)
-	stat, err := os.ReadFile(path)
+	path := fmt.Sprintf("%d/stat", p.pid)
+	stat, err := fs.ReadFile(procFS, path)
 	if err != nil {
 		return 0, fmt.Errorf("read server CPU time: %w", err)
 	}
 	cpu, err := parseStatCPU(stat)
 	if err != nil {
-		return 0, fmt.Errorf("parse %s: %w", path, err)
+		return 0, fmt.Errorf("parse /proc/%s: %w", path, err)
 	}
 	return cpu, nil
 }
@@ -63,14 +68,14 @@ func parseStatCPU(stat []byte) (time.Duration, error) {
 
 // peakRSS returns the process's peak resident set size (VmHWM) in bytes.
 func (p serverProbe) peakRSS() (int64, error) {
-	path := fmt.Sprintf("/proc/%d/status", p.pid)
-	status, err := os.ReadFile(path)
+	path := fmt.Sprintf("%d/status", p.pid)
+	status, err := fs.ReadFile(procFS, path)
 	if err != nil {
 		return 0, fmt.Errorf("read server memory status: %w", err)
 	}
 	rss, err := parseStatusHWM(string(status))
 	if err != nil {
-		return 0, fmt.Errorf("parse %s: %w", path, err)
+		return 0, fmt.Errorf("parse /proc/%s: %w", path, err)
 	}
 	return rss, nil
 }

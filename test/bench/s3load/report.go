@@ -57,7 +57,7 @@ func writeReport(path string, r report) error {
 	if err != nil {
 		return fmt.Errorf("encode report for %s: %w", r.Server, err)
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return nil
@@ -65,7 +65,7 @@ func writeReport(path string, r report) error {
 
 func readReport(path string) (report, error) {
 	var r report
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // the operator names the report on the command line
 	if err != nil {
 		return r, fmt.Errorf("read report: %w", err)
 	}

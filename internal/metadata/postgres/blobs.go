@@ -1,0 +1,130 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cofferhq/coffer/internal/digest"
+	"github.com/cofferhq/coffer/internal/metadata"
+)
+
+// LinkBlob records b when it is new, creates repo when it is new, and links
+// the blob to the repository. Linking a blob that is already linked does
+// nothing. An existing blob row keeps its size and reference count.
+func (s *Store) LinkBlob(ctx context.Context, repo string, b metadata.Blob) error {
+	now := time.Now()
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		const insertBlob = `INSERT INTO blobs (digest, size, created, refcount) VALUES ($1, $2, $3, 0)
+			ON CONFLICT (digest) DO NOTHING`
+		if _, err := tx.Exec(ctx, insertBlob, string(b.Digest), b.Size, now.UTC().UnixNano()); err != nil {
+			return err
+		}
+
+		repoID, err := ensureRepository(ctx, tx, repo, now)
+		if err != nil {
+			return err
+		}
+
+		const insertLink = `INSERT INTO repository_blobs (repository_id, digest, created) VALUES ($1, $2, $3)
+			ON CONFLICT (repository_id, digest) DO NOTHING`
+		_, err = tx.Exec(ctx, insertLink, repoID, string(b.Digest), now.UTC().UnixNano())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("link blob %s to %s: %w", b.Digest, repo, err)
+	}
+	return nil
+}
+
+// lookupBlobQuery selects the size of a blob linked to a repository.
+const lookupBlobQuery = `SELECT b.size
+	FROM repositories r
+	JOIN repository_blobs rb ON rb.repository_id = r.id
+	JOIN blobs b ON b.digest = rb.digest
+	WHERE r.name = $1 AND rb.digest = $2`
+
+// LookupBlob returns the blob when it is linked to repo, else an error
+// wrapping metadata.ErrNotFound.
+func (s *Store) LookupBlob(ctx context.Context, repo string, d digest.Digest) (metadata.Blob, error) {
+	b := metadata.Blob{Digest: d}
+	err := s.pool.QueryRow(ctx, lookupBlobQuery, repo, string(d)).Scan(&b.Size)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return metadata.Blob{}, fmt.Errorf("blob %s in %s: %w", d, repo, metadata.ErrNotFound)
+	}
+	if err != nil {
+		return metadata.Blob{}, fmt.Errorf("look up blob %s in %s: %w", d, repo, err)
+	}
+	return b, nil
+}
+
+// StatBlob returns the blob when any repository links it, else an error
+// wrapping metadata.ErrNotFound. A blob row that no repository links any
+// more is not found, although its content may still be stored.
+func (s *Store) StatBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error) {
+	b := metadata.Blob{Digest: d}
+	const query = `SELECT size FROM blobs
+		WHERE digest = $1 AND EXISTS (SELECT 1 FROM repository_blobs WHERE digest = blobs.digest)`
+	err := s.pool.QueryRow(ctx, query, string(d)).Scan(&b.Size)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return metadata.Blob{}, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
+	}
+	if err != nil {
+		return metadata.Blob{}, fmt.Errorf("stat blob %s: %w", d, err)
+	}
+	return b, nil
+}
+
+// UnlinkBlob removes the link between repo and the blob, or returns an error
+// wrapping metadata.ErrNotFound when there is none. The blob row and its
+// reference count stay. A PutManifest that checked the link waits for this
+// delete, or this delete for it, because it holds the link row with FOR KEY
+// SHARE.
+func (s *Store) UnlinkBlob(ctx context.Context, repo string, d digest.Digest) error {
+	const del = `DELETE FROM repository_blobs
+		WHERE repository_id = (SELECT id FROM repositories WHERE name = $1) AND digest = $2`
+	tag, err := s.pool.Exec(ctx, del, repo, string(d))
+	if err != nil {
+		return fmt.Errorf("unlink blob %s from %s: %w", d, repo, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("blob %s in %s: %w", d, repo, metadata.ErrNotFound)
+	}
+	return nil
+}
+
+// BlobReferences returns how many manifests, in any repository, list d as
+// their config or a layer, plus how many objects, in any bucket, have d as
+// their content. A blob that was never recorded returns an error wrapping
+// metadata.ErrNotFound.
+func (s *Store) BlobReferences(ctx context.Context, d digest.Digest) (int64, error) {
+	var refcount int64
+	err := s.pool.QueryRow(ctx, `SELECT refcount FROM blobs WHERE digest = $1`, string(d)).Scan(&refcount)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count references to blob %s: %w", d, err)
+	}
+	return refcount, nil
+}
+
+// addReferences adds delta to the reference count of each blob in digests,
+// whose rows must exist, one row at a time in digest order. Every
+// transaction that changes several counts goes through this order, so none
+// waits for another's blob row lock in a cycle.
+func addReferences(ctx context.Context, tx pgx.Tx, digests []digest.Digest, delta int64) error {
+	sorted := slices.Clone(digests)
+	slices.Sort(sorted)
+	const update = `UPDATE blobs SET refcount = refcount + $2 WHERE digest = $1`
+	for _, d := range sorted {
+		if _, err := tx.Exec(ctx, update, string(d), delta); err != nil {
+			return fmt.Errorf("count reference to blob %s: %w", d, err)
+		}
+	}
+	return nil
+}

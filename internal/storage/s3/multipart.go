@@ -1,0 +1,136 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// multipartUpload is one multipart upload in progress and the parts it has.
+type multipartUpload struct {
+	driver *Driver
+	// objectKey is the object name that Complete creates.
+	objectKey string
+	id        string
+	parts     []types.CompletedPart
+}
+
+// createUpload starts a multipart upload of the object for key. Parts carry
+// CRC32 checksums, which the SDK computes as it sends them.
+func (d *Driver) createUpload(ctx context.Context, key string) (*multipartUpload, error) {
+	objectKey := d.objectKey(key)
+	out, err := d.client.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{
+		Bucket:            aws.String(d.bucket),
+		Key:               aws.String(objectKey),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create multipart upload: %w", err)
+	}
+	return &multipartUpload{driver: d, objectKey: objectKey, id: aws.ToString(out.UploadId)}, nil
+}
+
+// nextPartNumber returns the number of the part that comes next.
+func (u *multipartUpload) nextPartNumber() int { return len(u.parts) + 1 }
+
+// uploadPart sends data as the next part.
+func (u *multipartUpload) uploadPart(ctx context.Context, data []byte) error {
+	number := u.nextPartNumber()
+	if number > maxParts {
+		return fmt.Errorf("part %d exceeds the limit of %d parts of a multipart upload", number, maxParts)
+	}
+	out, err := u.driver.client.UploadPart(ctx, &awss3.UploadPartInput{
+		Bucket:            aws.String(u.driver.bucket),
+		Key:               aws.String(u.objectKey),
+		UploadId:          aws.String(u.id),
+		PartNumber:        aws.Int32(int32(number)),
+		Body:              bytes.NewReader(data),
+		ContentLength:     aws.Int64(int64(len(data))),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+	})
+	if err != nil {
+		return fmt.Errorf("upload part %d: %w", number, err)
+	}
+	u.parts = append(u.parts, types.CompletedPart{
+		PartNumber:    aws.Int32(int32(number)),
+		ETag:          out.ETag,
+		ChecksumCRC32: out.ChecksumCRC32,
+	})
+	return nil
+}
+
+// copyPart copies the range r of the object src, pinned by its ETag, as the
+// next part. The store copies the bytes without sending them to the driver.
+func (u *multipartUpload) copyPart(ctx context.Context, src object, r byteRange) error {
+	number := u.nextPartNumber()
+	out, err := u.driver.client.UploadPartCopy(ctx, &awss3.UploadPartCopyInput{
+		Bucket:            aws.String(u.driver.bucket),
+		Key:               aws.String(u.objectKey),
+		UploadId:          aws.String(u.id),
+		PartNumber:        aws.Int32(int32(number)),
+		CopySource:        aws.String(u.driver.copySource(src.info.Key)),
+		CopySourceIfMatch: aws.String(src.etag),
+		CopySourceRange:   aws.String(r.header()),
+	})
+	if err != nil {
+		return fmt.Errorf("copy bytes %d-%d of %q as part %d: %w", r.start, r.end-1, src.info.Key, number, err)
+	}
+	part := types.CompletedPart{PartNumber: aws.Int32(int32(number))}
+	if result := out.CopyPartResult; result != nil {
+		part.ETag = result.ETag
+		part.ChecksumCRC32 = result.ChecksumCRC32
+	}
+	u.parts = append(u.parts, part)
+	return nil
+}
+
+// complete assembles the parts into the object, replacing any object of
+// the same name.
+func (u *multipartUpload) complete(ctx context.Context) error {
+	_, err := u.driver.client.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{
+		Bucket:          aws.String(u.driver.bucket),
+		Key:             aws.String(u.objectKey),
+		UploadId:        aws.String(u.id),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: u.parts},
+	})
+	if err != nil {
+		return fmt.Errorf("complete multipart upload of %d parts: %w", len(u.parts), err)
+	}
+	return nil
+}
+
+// abort discards the upload and its parts.
+func (u *multipartUpload) abort(ctx context.Context) error {
+	_, err := u.driver.client.AbortMultipartUpload(ctx, &awss3.AbortMultipartUploadInput{
+		Bucket:   aws.String(u.driver.bucket),
+		Key:      aws.String(u.objectKey),
+		UploadId: aws.String(u.id),
+	})
+	if err != nil {
+		return fmt.Errorf("abort multipart upload: %w", err)
+	}
+	return nil
+}
+
+// copySource returns the x-amz-copy-source value of key: the bucket and
+// object name, each path segment escaped.
+func (d *Driver) copySource(key string) string {
+	segments := strings.Split(d.bucket+"/"+d.objectKey(key), "/")
+	for i, segment := range segments {
+		segments[i] = url.PathEscape(segment)
+	}
+	return strings.Join(segments, "/")
+}
+
+// cleanupContext returns a context for requests that clean up after a
+// writer or a failed copy. It keeps the values of ctx but not its
+// cancellation, and ends after cleanupTimeout.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+}
