@@ -401,7 +401,7 @@ func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee i
 		return "", 0, fmt.Errorf("write blob: %w", err)
 	}
 	h := digest.SHA256.New()
-	var dst io.Writer = io.MultiWriter(w, h)
+	dst := io.Writer(io.MultiWriter(w, h))
 	if tee != nil {
 		parallel := newParallelWriter(dst, tee)
 		defer parallel.Close()

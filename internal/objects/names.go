@@ -20,7 +20,7 @@ func ValidateBucketName(name string) error {
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+		if !isAlnum(c) && c != '.' && c != '-' {
 			return fmt.Errorf("%w %q: only lowercase letters, digits, '.' and '-' are allowed", ErrBucketInvalid, name)
 		}
 	}

@@ -23,7 +23,8 @@ type listener struct {
 
 // serve starts serving handler on addr and returns at once.
 func serve(ctx context.Context, name, addr string, tls config.TLS, handler http.Handler, logger *slog.Logger) (*listener, error) {
-	ln, err := net.Listen("tcp", addr)
+	var config net.ListenConfig
+	ln, err := config.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}

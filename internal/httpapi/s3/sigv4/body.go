@@ -194,7 +194,7 @@ func (s *sha256Reader) Read(p []byte) (int, error) {
 	}
 	n, err := s.src.Read(p)
 	s.hash.Write(p[:n])
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		if got := s.hash.Sum(nil); !bytes.Equal(got, s.want) {
 			err = ErrXAmzContentSHA256Mismatch.withMessage("The provided 'x-amz-content-sha256' header (%x) does not match what was computed (%x).", s.want, got)
 		}

@@ -284,7 +284,7 @@ func (c *chunkedReader) readLine() (string, error) {
 // truncated reports a body that ends before the aws-chunked data does as
 // IncompleteBody, and passes other read errors through.
 func truncated(err error) error {
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return ErrIncompleteBody.withMessage("The request body ended before the end of the aws-chunked data.")
 	}
 	return err

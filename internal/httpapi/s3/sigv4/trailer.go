@@ -3,6 +3,7 @@ package sigv4
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -100,7 +101,7 @@ func (c *chunkedReader) verifyChecksum() error {
 // finishedTrailers returns a copy of the trailers once the body has been
 // read to a verified end, and nil before.
 func (c *chunkedReader) finishedTrailers() http.Header {
-	if c.err != io.EOF {
+	if !errors.Is(c.err, io.EOF) {
 		return nil
 	}
 	return c.trailers.Clone()
