@@ -10,10 +10,10 @@ import (
 	"github.com/cofferhq/coffer/internal/objects"
 )
 
-// listingKeys mixes nested "directories", keys equal to a common prefix,
-// neighbours of '/' in byte order ('-' sorts before it, '0' after it) and
-// multi-byte characters whose UTF-8 byte order differs from their UTF-16
-// order (U+FF61 sorts before U+1F642 in bytes, after it in UTF-16).
+// listingKeys mixes nested "directories", keys equal to a common prefix and
+// neighbours of '/' in byte order ('-' sorts before it, '0' after it). It
+// also has multi-byte characters whose UTF-8 byte order differs from their
+// UTF-16 order: U+FF61 sorts before U+1F642 in bytes, after it in UTF-16.
 var listingKeys = []string{
 	"a", "a/1", "a/2", "a/b/1", "a/b/2", "a/b/c/3", "a/c/", "a-b/c", "a0",
 	"b", "b/", "b/x",

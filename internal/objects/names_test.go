@@ -31,7 +31,7 @@ func TestBucketNameValid(t *testing.T) {
 
 func TestBucketNameInvalid(t *testing.T) {
 	invalid := []struct {
-		name, why string
+		name, reason string
 	}{
 		{"", "empty"},
 		{"ab", "2 characters"},
@@ -57,7 +57,7 @@ func TestBucketNameInvalid(t *testing.T) {
 	}
 	for _, tc := range invalid {
 		if err := objects.ValidateBucketName(tc.name); !errors.Is(err, objects.ErrBucketInvalid) {
-			t.Errorf("ValidateBucketName(%q) (%s) = %v, want ErrBucketInvalid", tc.name, tc.why, err)
+			t.Errorf("ValidateBucketName(%q) (%s) = %v, want ErrBucketInvalid", tc.name, tc.reason, err)
 		}
 	}
 }
@@ -217,10 +217,10 @@ func TestKeyLimits(t *testing.T) {
 		"invalid UTF-8":  "a\xffb",
 		"truncated rune": "a\xc3",
 	}
-	for why, key := range invalid {
+	for reason, key := range invalid {
 		_, err := s.store.PutObject(ctx, objects.PutInput{Bucket: "keys", Key: key, Body: strings.NewReader("x"), Size: 1})
 		if !errors.Is(err, objects.ErrKeyInvalid) {
-			t.Errorf("put key with %s = %v, want ErrKeyInvalid", why, err)
+			t.Errorf("put key with %s = %v, want ErrKeyInvalid", reason, err)
 		}
 	}
 	if keys := s.allKeys(t, "keys"); len(keys) != 1 || keys[0] != longest {

@@ -384,18 +384,18 @@ func TestCopyObjectSharesBlob(t *testing.T) {
 	}
 	before := s.storedBytes(t, "")
 
-	kept, err := s.store.CopyObject(ctx, objects.CopyInput{Source: src, Bucket: "dst", Key: "copy"})
+	copied, err := s.store.CopyObject(ctx, objects.CopyInput{Source: src, Bucket: "dst", Key: "copy"})
 	if err != nil {
 		t.Fatalf("copy with COPY: %v", err)
 	}
-	if kept.Blob != src.Blob || kept.ETag != src.ETag || kept.Size != src.Size {
-		t.Errorf("copy = blob %s etag %s size %d; want the source's", kept.Blob, kept.ETag, kept.Size)
+	if copied.Blob != src.Blob || copied.ETag != src.ETag || copied.Size != src.Size {
+		t.Errorf("copy = blob %s etag %s size %d; want the source's", copied.Blob, copied.ETag, copied.Size)
 	}
-	if kept.ContentType != "text/plain" || kept.UserMetadata["owner"] != "alice" {
-		t.Errorf("copied attributes = %q %v, want the source's", kept.ContentType, kept.UserMetadata)
+	if copied.ContentType != "text/plain" || copied.UserMetadata["owner"] != "alice" {
+		t.Errorf("copied attributes = %q %v, want the source's", copied.ContentType, copied.UserMetadata)
 	}
-	if kept.Checksums["CRC32"] != src.Checksums["CRC32"] {
-		t.Errorf("copied checksum = %v, want %v", kept.Checksums, src.Checksums)
+	if copied.Checksums["CRC32"] != src.Checksums["CRC32"] {
+		t.Errorf("copied checksum = %v, want %v", copied.Checksums, src.Checksums)
 	}
 
 	replaced, err := s.store.CopyObject(ctx, objects.CopyInput{

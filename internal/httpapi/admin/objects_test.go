@@ -92,7 +92,7 @@ func (s *adminServer) createBucket(t *testing.T, name string) {
 	s.must(t, http.StatusCreated, http.MethodPost, "/api/v1/buckets", []byte(`{"name": "`+name+`"}`))
 }
 
-// expectProblem checks an RFC 9457 problem details answer.
+// expectProblem checks an RFC 9457 problem details response.
 func expectProblem(t *testing.T, resp response, status int, path string) admin.Problem {
 	t.Helper()
 	if resp.status != status {
@@ -372,7 +372,7 @@ func TestAdminUploadSession(t *testing.T) {
 	// A chunk without Content-Range is appended at the current offset.
 	s.must(t, http.StatusAccepted, http.MethodPatch, location, data[12:25])
 
-	// A client that lost track asks for the offset, then resumes.
+	// A client that lost its place requests the offset, then resumes.
 	resp = s.must(t, http.StatusNoContent, http.MethodHead, location, nil)
 	if got := resp.header.Get(admin.UploadOffsetHeader); got != "25" {
 		t.Errorf("HEAD Upload-Offset = %q, want 25", got)

@@ -115,7 +115,7 @@ func TestHeadBucket(t *testing.T) {
 		t.Errorf("HEAD missing bucket = %d, want 404", resp.status)
 	}
 	if len(resp.body) != 0 {
-		t.Errorf("HEAD answer has a body: %q", resp.body)
+		t.Errorf("HEAD response has a body: %q", resp.body)
 	}
 	if resp.header.Get("X-Amz-Request-Id") == "" {
 		t.Errorf("HEAD error has no x-amz-request-id")

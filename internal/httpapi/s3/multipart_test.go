@@ -376,3 +376,31 @@ func TestUploadPartCopy(t *testing.T) {
 		t.Errorf("object from a copied part differs from the source range")
 	}
 }
+
+func TestMultipartFullObjectChecksum(t *testing.T) {
+	s := newTestServer(t)
+	s.createBucket(t, "mpu")
+	resp := s.must(t, http.StatusOK, http.MethodPost, "/mpu/full?uploads", nil, "X-Amz-Checksum-Algorithm", "CRC32", "X-Amz-Checksum-Type", "FULL_OBJECT")
+	if resp.header.Get("X-Amz-Checksum-Algorithm") != "CRC32" || resp.header.Get("X-Amz-Checksum-Type") != "FULL_OBJECT" {
+		t.Errorf("CreateMultipartUpload checksum headers = %q %q", resp.header.Get("X-Amz-Checksum-Algorithm"), resp.header.Get("X-Amz-Checksum-Type"))
+	}
+	var initiated initiateResult
+	decodeXML(t, resp, &initiated)
+	id := initiated.UploadID
+	first := pattern(6, objects.MinPartSize+3)
+	second := pattern(7, 777)
+	etag1 := s.uploadPart(t, "mpu", "full", id, 1, first)
+	etag2 := s.uploadPart(t, "mpu", "full", id, 2, second, "X-Amz-Checksum-Crc32", crc32Base64(second))
+
+	var result completeResult
+	decodeXML(t, s.must(t, http.StatusOK, http.MethodPost, "/mpu/full?uploadId="+id, completeBody(1, etag1, 2, etag2)), &result)
+	whole := slices.Concat(first, second)
+	if result.ChecksumCRC32 != crc32Base64(whole) || result.ChecksumType != "FULL_OBJECT" {
+		t.Errorf("checksum = %q %q, want the CRC32 of the whole object %q FULL_OBJECT", result.ChecksumCRC32, result.ChecksumType, crc32Base64(whole))
+	}
+	head := s.must(t, http.StatusOK, http.MethodHead, "/mpu/full", nil, "X-Amz-Checksum-Mode", "ENABLED")
+	if head.header.Get("X-Amz-Checksum-Crc32") != crc32Base64(whole) || head.header.Get("X-Amz-Checksum-Type") != "FULL_OBJECT" {
+		t.Errorf("HEAD checksum = %q %q", head.header.Get("X-Amz-Checksum-Crc32"), head.header.Get("X-Amz-Checksum-Type"))
+	}
+	expectError(t, s.do(t, http.MethodPut, "/mpu/full?partNumber=3&uploadId=none", []byte("x")), http.StatusNotFound, "NoSuchUpload", "/mpu/full")
+}

@@ -143,7 +143,7 @@ type errorDocument struct {
 	RequestID string   `xml:"RequestId"`
 }
 
-// expectError checks an S3 error answer: the status, the code, a message,
+// expectError checks an S3 error response: the status, the code, a message,
 // the resource, and a RequestId equal to the x-amz-request-id header.
 func expectError(t *testing.T, resp response, status int, code, resource string) {
 	t.Helper()
