@@ -25,8 +25,8 @@ const versitygwModule = "github.com/versity/versitygw"
 
 const versitygwVersion = "v1.8.0"
 
-// serverStartTimeout bounds the wait for a started server to answer. It only
-// turns a hung start into a failure; no result depends on it.
+// serverStartTimeout bounds the wait for a started server to accept HTTP
+// requests. It only turns a hung start into a failure, and no result depends on it.
 const serverStartTimeout = 2 * time.Minute
 
 // testBackend is an S3-compatible server that a test started on 127.0.0.1.
@@ -136,7 +136,7 @@ func freePort(t *testing.T) int {
 	return listener.Addr().(*net.TCPAddr).Port
 }
 
-// startServer starts cmd, waits until it answers HTTP on port and kills it
+// startServer starts cmd, waits until it responds to HTTP on port and kills it
 // by its process ID when the test ends. Its output goes to a log file that
 // a failed start prints.
 func startServer(t *testing.T, name string, cmd *exec.Cmd, port int) {

@@ -28,6 +28,7 @@ var driverTests = []struct {
 	{"CloseKeepsCommittedContent", testCloseKeepsCommittedContent},
 	{"MoveInParts", testMoveInParts},
 	{"DeleteManyKeys", testDeleteManyKeys},
+	{"NewChecksBucket", testNewChecksBucket},
 }
 
 func testKeysBelowPrefix(t *testing.T, b testBackend, bucket string) {
@@ -181,6 +182,16 @@ func testDeleteManyKeys(t *testing.T, b testBackend, bucket string) {
 	}
 	if got, want := walkKeys(t, d, ""), []string{"q"}; !slices.Equal(got, want) {
 		t.Errorf("Walk after Delete of %d keys = %q, want %q", count, got, want)
+	}
+}
+
+func testNewChecksBucket(t *testing.T, b testBackend, _ string) {
+	_, err := New(t.Context(), b.options("missing-bucket", testPrefix))
+	if err == nil {
+		t.Fatal("New with a missing bucket succeeded, want an error")
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("New with a missing bucket = %v, want an error other than ErrNotFound, which is about keys", err)
 	}
 }
 

@@ -14,9 +14,9 @@ import (
 // Move copies src to dst inside the store and then deletes src. It is a
 // server-side copy, not an atomic rename: until the delete, both keys exist,
 // and a failure after the copy leaves both. Readers of dst see either its
-// old object or the new one. The copy is pinned to the ETag of src, so a
-// src replaced during Move fails the copy instead of moving the newer object
-// halfway.
+// old object or the new one. The copy is pinned to the ETag that Move read
+// from src, so a src replaced in between fails the Move instead of copying
+// parts of two objects (on stores that honour x-amz-copy-source-if-match).
 func (d *Driver) Move(ctx context.Context, src, dst string) error {
 	if err := checkRequest(ctx, src); err != nil {
 		return err

@@ -21,14 +21,13 @@ type multipartUpload struct {
 	parts     []types.CompletedPart
 }
 
-// createUpload starts a multipart upload of the object for key. Parts carry
-// CRC32 checksums, which the SDK computes as it sends them.
+// createUpload starts a multipart upload of the object for key, without a
+// checksum algorithm (see withoutPartChecksum).
 func (d *Driver) createUpload(ctx context.Context, key string) (*multipartUpload, error) {
 	objectKey := d.objectKey(key)
 	out, err := d.client.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{
-		Bucket:            aws.String(d.bucket),
-		Key:               aws.String(objectKey),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+		Bucket: aws.String(d.bucket),
+		Key:    aws.String(objectKey),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create multipart upload: %w", err)
@@ -46,21 +45,19 @@ func (u *multipartUpload) uploadPart(ctx context.Context, data []byte) error {
 		return fmt.Errorf("part %d exceeds the limit of %d parts of a multipart upload", number, maxParts)
 	}
 	out, err := u.driver.client.UploadPart(ctx, &awss3.UploadPartInput{
-		Bucket:            aws.String(u.driver.bucket),
-		Key:               aws.String(u.objectKey),
-		UploadId:          aws.String(u.id),
-		PartNumber:        aws.Int32(int32(number)),
-		Body:              bytes.NewReader(data),
-		ContentLength:     aws.Int64(int64(len(data))),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-	})
+		Bucket:        aws.String(u.driver.bucket),
+		Key:           aws.String(u.objectKey),
+		UploadId:      aws.String(u.id),
+		PartNumber:    aws.Int32(int32(number)),
+		Body:          bytes.NewReader(data),
+		ContentLength: aws.Int64(int64(len(data))),
+	}, withoutPartChecksum)
 	if err != nil {
 		return fmt.Errorf("upload part %d: %w", number, err)
 	}
 	u.parts = append(u.parts, types.CompletedPart{
-		PartNumber:    aws.Int32(int32(number)),
-		ETag:          out.ETag,
-		ChecksumCRC32: out.ChecksumCRC32,
+		PartNumber: aws.Int32(int32(number)),
+		ETag:       out.ETag,
 	})
 	return nil
 }
@@ -84,7 +81,6 @@ func (u *multipartUpload) copyPart(ctx context.Context, src object, r byteRange)
 	part := types.CompletedPart{PartNumber: aws.Int32(int32(number))}
 	if result := out.CopyPartResult; result != nil {
 		part.ETag = result.ETag
-		part.ChecksumCRC32 = result.ChecksumCRC32
 	}
 	u.parts = append(u.parts, part)
 	return nil
@@ -116,6 +112,19 @@ func (u *multipartUpload) abort(ctx context.Context) error {
 		return fmt.Errorf("abort multipart upload: %w", err)
 	}
 	return nil
+}
+
+// withoutPartChecksum keeps the SDK from adding a CRC32 checksum to a part.
+// An upload created without a checksum algorithm takes parts without
+// checksums on every store, while stores differ on parts that carry one.
+// Users of Rust S3 clients reported in 2024 that AWS S3 rejected such parts
+// with "Checksum Type mismatch". An upload created with CRC32 would need
+// the checksum of every copied part in CompleteMultipartUpload, but
+// versitygw v1.8.0 returns the checksum of the whole source object from
+// UploadPartCopy instead. The SigV4 signature still covers each part's
+// SHA-256 over plain HTTP, and TLS protects it over HTTPS.
+func withoutPartChecksum(o *awss3.Options) {
+	o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 }
 
 // copySource returns the x-amz-copy-source value of key: the bucket and

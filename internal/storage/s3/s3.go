@@ -30,20 +30,22 @@
 //
 // A writer at a positive offset continues the committed content of the key.
 // The first offset bytes of the existing object become the first parts of a
-// new multipart upload through UploadPartCopy, a copy inside the store that
-// sends none of those bytes through this process, and the written bytes
-// follow in the next parts. Anything the old object held past offset is left
-// out. S3 requires every part but the last to hold at least 5 MiB, so an
-// offset below 5 MiB is served differently: the writer reads those bytes and
-// sends them at the start of its first part. Both paths pin the old object by
-// its ETag, so a key replaced in between fails the write instead of mixing
-// two objects.
+// new multipart upload through UploadPartCopy. The store copies those bytes
+// itself, so none of them pass through this process. The written bytes
+// follow in the next parts, and anything the old object contained past
+// offset is left out. S3 requires every part but the last to hold at least
+// 5 MiB, so a writer at an offset below 5 MiB reads those bytes instead and
+// sends them at the start of its first part. Both paths pin the old object
+// by the ETag that Writer read (If-Match, x-amz-copy-source-if-match), so a
+// key replaced before the copy or read fails the write instead of mixing two
+// objects. NOTE: moto 5.2.1 ignores x-amz-copy-source-if-match, so there the
+// copy is not pinned; versitygw v1.8.0 honours it.
 //
 // # Uncommitted bytes
 //
 // The store keeps nothing that a writer did not commit. Close and Cancel
 // abort the multipart upload, and the key keeps the object it had before the
-// writer opened; a later Writer at the last committed offset continues from
+// writer opened. A later Writer at the last committed offset continues from
 // there. Cancel of a writer opened at offset 0 also deletes the key, because
 // such a writer truncated the key as far as the storage contract is
 // concerned. Aborts run even when the caller's context is done, bounded by
@@ -63,8 +65,8 @@
 // A missing object maps to storage.ErrNotFound. Throttling responses map to
 // ErrThrottled and other 5xx responses to ErrUnavailable, both wrapping the
 // SDK's error, so a retrying caller can tell them apart. A done context
-// returns its own error. The SDK's standard retryer already retries each
-// request a few times before any of these errors reaches the caller.
+// returns its own error. The SDK's standard retryer has already made up to
+// three attempts (its default) before any of these errors reaches the caller.
 package s3
 
 import (
@@ -170,10 +172,23 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 		d.root = prefix + "/"
 	}
 
-	if _, err := client.HeadBucket(ctx, &awss3.HeadBucketInput{Bucket: aws.String(opts.Bucket)}); err != nil {
-		return nil, requestError(ctx, fmt.Sprintf("s3 storage: check bucket %q", opts.Bucket), err)
+	if err := d.checkBucket(ctx); err != nil {
+		return nil, err
 	}
 	return d, nil
+}
+
+// checkBucket sends a HeadBucket request, which fails when the bucket does
+// not exist or the credentials may not list it.
+func (d *Driver) checkBucket(ctx context.Context) error {
+	_, err := d.client.HeadBucket(ctx, &awss3.HeadBucketInput{Bucket: aws.String(d.bucket)})
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil && statusCode(err) == http.StatusNotFound {
+		return fmt.Errorf("s3 storage: bucket %q not found; create it first or correct the bucket name", d.bucket)
+	}
+	return requestError(ctx, fmt.Sprintf("s3 storage: check bucket %q", d.bucket), err)
 }
 
 // loadConfig loads the SDK's configuration with the region, credentials and
@@ -268,7 +283,7 @@ func (d *Driver) Stat(ctx context.Context, key string) (storage.Info, error) {
 	return obj.info, nil
 }
 
-// object is what HeadObject returns about one key.
+// object is the HeadObject metadata of one key.
 type object struct {
 	info storage.Info
 	etag string

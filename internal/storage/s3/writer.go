@@ -13,9 +13,9 @@ import (
 	"github.com/cofferhq/coffer/internal/storage"
 )
 
-// Writer opens key for writing at offset. Nothing changes in the store
-// until Commit. At offset 0 the key must not be a prefix or lie below
-// another key. A positive offset must not exceed the size of the existing
+// Writer opens key for writing at offset. The key keeps its object until
+// Commit, or until Cancel of a writer at offset 0. At offset 0 the key must
+// not be a prefix or lie below another key. A positive offset must not exceed the size of the existing
 // object, whose first offset bytes the writer reads (below 5 MiB) or copies
 // into a new multipart upload (from 5 MiB on).
 //
@@ -71,8 +71,8 @@ type writer struct {
 	base object
 	// upload is the multipart upload, nil until the first part is sent.
 	upload *multipartUpload
-	// buf holds the part being filled, fill bytes of it so far; nil before
-	// the first byte and after a part whose successor has another size.
+	// buf is the part being filled, with fill bytes written so far. It is nil
+	// before the first byte, and after a part when the next part has another size.
 	buf  *[]byte
 	fill int
 	// err is the failure of a part upload. The writer cannot continue after it.
