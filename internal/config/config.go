@@ -35,6 +35,8 @@ type Config struct {
 	CORS CORS `yaml:"cors"`
 	// Log configures structured logging.
 	Log Log `yaml:"log"`
+	// Metrics configures the Prometheus metrics endpoint.
+	Metrics Metrics `yaml:"metrics"`
 	// ShutdownTimeout bounds how long in-flight requests may run after
 	// SIGINT or SIGTERM. Default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -133,4 +135,18 @@ type CORS struct {
 	AllowedOrigins []string `yaml:"allowed_origins"`
 	// MaxAge is how long browsers may cache a preflight answer. Default 10m.
 	MaxAge time.Duration `yaml:"max_age"`
+}
+
+// Metrics configures the Prometheus metrics endpoint.
+type Metrics struct {
+	// Enabled records metrics and serves them. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Path is the URL path of the endpoint. Default /metrics.
+	Path string `yaml:"path"`
+	// Listen is a separate address that serves only the endpoint, without
+	// credentials. Empty (the default) serves it on the main listener.
+	Listen string `yaml:"listen"`
+	// Public serves the endpoint on the main listener without credentials;
+	// by default it requires the root credentials there. Default false.
+	Public bool `yaml:"public"`
 }

@@ -21,6 +21,7 @@ func Default() Config {
 		Registry:        Registry{MaxManifestBytes: 4 << 20},
 		CORS:            CORS{MaxAge: 10 * time.Minute},
 		Log:             Log{Format: "text", Level: "info"},
+		Metrics:         Metrics{Enabled: true, Path: "/metrics"},
 		ShutdownTimeout: 30 * time.Second,
 	}
 }
@@ -82,6 +83,9 @@ func (c *Config) Validate() error {
 	}
 	check("log.format", oneOf(c.Log.Format, "text", "json"))
 	check("log.level", oneOf(c.Log.Level, "debug", "info", "warn", "error"))
+	if c.Metrics.Enabled {
+		errs = append(errs, c.Metrics.validate(c.Listen, c.S3)...)
+	}
 	if c.ShutdownTimeout <= 0 {
 		check("shutdown_timeout", fmt.Errorf("must be positive, got %s", c.ShutdownTimeout))
 	}
@@ -102,4 +106,32 @@ func oneOf(value string, allowed ...string) error {
 		}
 	}
 	return fmt.Errorf("invalid value %q: expected one of %q", value, allowed)
+}
+
+// reservedPaths are served on the main listener; metrics.path must not
+// shadow them.
+var reservedPaths = []string{"/v2", "/api/v1", "/livez", "/readyz", "/startupz"}
+
+// validate checks the metrics keys against the other listeners and the
+// paths of the main listener.
+func (m Metrics) validate(listen string, s3 S3) []error {
+	var errs []error
+	if !strings.HasPrefix(m.Path, "/") || m.Path == "/" {
+		errs = append(errs, fmt.Errorf("metrics.path: invalid path %q: expected an absolute path such as /metrics", m.Path))
+	}
+	if m.Listen == "" {
+		for _, reserved := range reservedPaths {
+			if m.Path == reserved || strings.HasPrefix(m.Path, reserved+"/") {
+				errs = append(errs, fmt.Errorf("metrics.path: %q is taken by %s on the main listener; choose another path or set metrics.listen", m.Path, reserved))
+			}
+		}
+		return errs
+	}
+	if err := validateAddress(m.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("metrics.listen: %w", err))
+	}
+	if m.Listen == listen || s3.Enabled && m.Listen == s3.Listen {
+		errs = append(errs, fmt.Errorf("metrics.listen: %s is already the address of another listener; choose a free address or leave it empty to serve on the main listener", m.Listen))
+	}
+	return errs
 }

@@ -31,6 +31,7 @@ type apiSubsystem struct {
 	metadata *metadataSubsystem
 	root     *authn.Root
 	life     *lifecycle
+	metrics  *serverMetrics
 	draining atomic.Bool
 	started  time.Time
 
@@ -42,6 +43,7 @@ func (a *apiSubsystem) Validate() error { return nil }
 
 func (a *apiSubsystem) Start(ctx context.Context) error {
 	blobs := blob.New(a.storage.driver, a.metadata.store)
+	a.metrics.addCorruptReads(blobs.CorruptReads)
 	reg := registry.New(a.metadata.store, blobs, a.cfg.Registry.MaxManifestBytes)
 	a.started = time.Now().UTC()
 
@@ -70,16 +72,19 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 // itself, because http.ServeMux would clean and redirect paths such as
 // "/v2/a/../b" before the OCI handler could reject them.
 func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handler {
-	ociAPI := middleware.RequireBasic(a.root, oci.Challenge, ociHandler)
+	httpMetrics := a.metrics.httpMetrics()
+	ociAPI := middleware.Metrics(httpMetrics, "oci", middleware.RequireBasic(a.root, oci.Challenge, ociHandler))
 	cors := middleware.CORSOptions{AllowedOrigins: a.cfg.CORS.AllowedOrigins, MaxAge: a.cfg.CORS.MaxAge}
-	adminAPI := middleware.CORS(cors, middleware.RequireBasic(a.root, admin.Challenge, adminHandler))
+	adminAPI := middleware.Metrics(httpMetrics, "admin", middleware.CORS(cors, middleware.RequireBasic(a.root, admin.Challenge, adminHandler)))
+	openAPI := middleware.Metrics(httpMetrics, "admin", adminHandler)
+	metricsAPI := a.metrics.mainListenerEndpoint(a.cfg.Metrics, a.root, a.logger)
 	top := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
 		switch {
 		case path == "/v2" || strings.HasPrefix(path, "/v2/"):
 			ociAPI.ServeHTTP(w, r)
 		case path == "/api/v1/openapi.json":
-			adminHandler.ServeHTTP(w, r)
+			openAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(path, "/api/v1/"):
 			if hasDotSegment(path) {
 				// http.ServeMux would redirect these to a cleaned path,
@@ -92,6 +97,10 @@ func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handle
 			writeHealth(w, http.StatusOK, nil)
 		case path == "/readyz":
 			a.readyz(w, r)
+		case path == "/startupz":
+			a.startupz(w)
+		case metricsAPI != nil && path == a.cfg.Metrics.Path:
+			metricsAPI.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -110,6 +119,15 @@ func (a *apiSubsystem) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if failures := a.life.health(ctx); len(failures) > 0 {
 		writeHealth(w, http.StatusServiceUnavailable, failures)
+		return
+	}
+	writeHealth(w, http.StatusOK, nil)
+}
+
+// startupz reports 200 once every subsystem has started, else 503.
+func (a *apiSubsystem) startupz(w http.ResponseWriter) {
+	if !a.life.complete.Load() {
+		writeHealth(w, http.StatusServiceUnavailable, map[string]string{"server": "starting"})
 		return
 	}
 	writeHealth(w, http.StatusOK, nil)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 )
 
 // Subsystem is one part of cofferd with a lifecycle. Optional subsystems
@@ -32,6 +33,9 @@ type lifecycle struct {
 	logger  *slog.Logger
 	all     []Subsystem
 	started []Subsystem
+	// complete is set once start has started every subsystem; /startupz
+	// reads it from request goroutines.
+	complete atomic.Bool
 }
 
 func (l *lifecycle) validate() error {
@@ -52,6 +56,7 @@ func (l *lifecycle) start(ctx context.Context) error {
 		l.started = append(l.started, s)
 		l.logger.Info("subsystem started", "subsystem", s.Name())
 	}
+	l.complete.Store(true)
 	return nil
 }
 

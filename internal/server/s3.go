@@ -27,6 +27,7 @@ type s3Subsystem struct {
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
 	root     *authn.Root
+	metrics  *serverMetrics
 
 	store    *objects.Store
 	listener *listener
@@ -38,12 +39,14 @@ func (s *s3Subsystem) Name() string    { return "s3" }
 func (s *s3Subsystem) Validate() error { return nil }
 
 func (s *s3Subsystem) Start(ctx context.Context) error {
-	s.store = objects.New(s.metadata.store, blob.New(s.storage.driver, s.metadata.store), s.cfg.S3.Region)
+	blobs := blob.New(s.storage.driver, s.metadata.store)
+	s.metrics.addCorruptReads(blobs.CorruptReads)
+	s.store = objects.New(s.metadata.store, blobs, s.cfg.S3.Region)
 	verifier := &sigv4.Verifier{Credentials: rootCredentials{s.root}, Region: s.cfg.S3.Region}
 	handler := s3.New(s.store, s3.SignatureAuthenticator{Verifier: verifier}, s3.Options{Region: s.cfg.S3.Region, Domain: s.cfg.S3.Domain})
 
 	cors := middleware.CORSOptions{AllowedOrigins: s.cfg.CORS.AllowedOrigins, MaxAge: s.cfg.CORS.MaxAge}
-	top := middleware.Logging(s.logger, middleware.Recover(middleware.CORS(cors, handler)))
+	top := middleware.Logging(s.logger, middleware.Recover(middleware.Metrics(s.metrics.httpMetrics(), "s3", middleware.CORS(cors, handler))))
 	l, err := serve(ctx, "s3", s.cfg.S3.Listen, s.cfg.TLS, top, s.logger)
 	if err != nil {
 		return err

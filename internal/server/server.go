@@ -20,12 +20,16 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	}
 
 	life := &lifecycle{logger: logger}
-	storage := &storageSubsystem{cfg: cfg.Storage}
+	metrics := newServerMetrics(cfg.Metrics)
+	storage := &storageSubsystem{cfg: cfg.Storage, metrics: metrics}
 	meta := &metadataSubsystem{cfg: cfg.Metadata}
-	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, life: life}
+	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, life: life, metrics: metrics}
 	life.all = []Subsystem{storage, meta, api}
 	if cfg.S3.Enabled {
-		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root})
+		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, metrics: metrics})
+	}
+	if metrics != nil && cfg.Metrics.Listen != "" {
+		life.all = append(life.all, &metricsSubsystem{cfg: cfg, logger: logger, metrics: metrics})
 	}
 
 	if err := life.validate(); err != nil {

@@ -14,10 +14,12 @@ import (
 	"github.com/cofferhq/coffer/internal/storage/memory"
 )
 
-// storageSubsystem owns the blob storage driver.
+// storageSubsystem owns the blob storage driver, wrapped with the
+// storage metrics when metrics are enabled.
 type storageSubsystem struct {
-	cfg    config.Storage
-	driver storage.Driver
+	cfg     config.Storage
+	metrics *serverMetrics
+	driver  storage.Driver
 }
 
 func (s *storageSubsystem) Name() string    { return "storage" }
@@ -36,6 +38,7 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 	default:
 		return fmt.Errorf("unknown storage driver %q", s.cfg.Driver)
 	}
+	s.driver = s.metrics.instrument(s.driver)
 	return nil
 }
 

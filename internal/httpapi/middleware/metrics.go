@@ -100,12 +100,12 @@ func RecordAuth(ctx context.Context, method string, ok bool) {
 	holder.metrics.authAttempts.WithLabelValues(method, result).Inc()
 }
 
-// Metrics records the request count, duration and body sizes of every
-// request under protocol ("oci", "s3" or "admin"). The operation label is
-// what the router set with SetOperation; without that, the route pattern
-// http.ServeMux matched (so the ServeMux must receive the request that
-// Metrics passes on, not a copy); else OperationUnknown. A nil m turns
-// the middleware off.
+// Metrics records the count, duration and body sizes of every request
+// under protocol ("oci", "s3" or "admin"). The operation label is the name
+// a router set with SetOperation. Without one, it is the route pattern
+// that http.ServeMux matched, which works only when the ServeMux receives
+// the request that Metrics passes on rather than a copy. Otherwise it is
+// OperationUnknown. A nil m turns the middleware off.
 func Metrics(m *HTTPMetrics, protocol string, next http.Handler) http.Handler {
 	if m == nil {
 		return next
