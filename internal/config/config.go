@@ -78,9 +78,34 @@ type S3 struct {
 
 // Storage selects the blob storage driver.
 type Storage struct {
-	// Driver is "filesystem" (default) or "memory" (nothing survives a restart).
+	// Driver is "filesystem" (default), "s3" (any S3-compatible bucket) or
+	// "memory" (nothing survives a restart).
 	Driver     string            `yaml:"driver"`
 	Filesystem FilesystemStorage `yaml:"filesystem"`
+	S3         S3Storage         `yaml:"s3"`
+}
+
+// S3Storage configures the S3 storage driver.
+type S3Storage struct {
+	// Endpoint is the store's URL, such as http://127.0.0.1:7070; empty
+	// uses the AWS endpoint of Region.
+	Endpoint string `yaml:"endpoint"`
+	// Region of the bucket. Default us-east-1.
+	Region string `yaml:"region"`
+	// Bucket holds the blobs; it must exist. Required with the s3 driver.
+	Bucket string `yaml:"bucket"`
+	// Prefix is prepended to every object name, so several deployments can
+	// share a bucket.
+	Prefix string `yaml:"prefix"`
+	// PathStyle addresses the bucket in the path instead of the host name,
+	// as most S3-compatible stores other than AWS need.
+	PathStyle bool `yaml:"path_style"`
+	// AccessKey and SecretKey are static credentials; both empty uses the
+	// AWS SDK's default chain (environment, shared files, instance roles).
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	// CACert is a PEM file of extra certificate authorities for the endpoint.
+	CACert string `yaml:"ca_cert"`
 }
 
 // FilesystemStorage configures the filesystem driver.

@@ -16,7 +16,7 @@ func Default() Config {
 		Listen:          "127.0.0.1:5000",
 		DataDir:         "./coffer-data",
 		S3:              S3{Enabled: true, Listen: "127.0.0.1:9000", Region: "us-east-1", MultipartExpiry: 7 * 24 * time.Hour},
-		Storage:         Storage{Driver: "filesystem"},
+		Storage:         Storage{Driver: "filesystem", S3: S3Storage{Region: "us-east-1"}},
 		Metadata:        Metadata{Driver: "sqlite"},
 		Registry:        Registry{MaxManifestBytes: 4 << 20},
 		CORS:            CORS{MaxAge: 10 * time.Minute},
@@ -68,7 +68,15 @@ func (c *Config) Validate() error {
 	if c.Root.User != "" && len(c.Root.Password) < 8 {
 		check("root.password", errors.New("must be at least 8 characters"))
 	}
-	check("storage.driver", oneOf(c.Storage.Driver, "filesystem", "memory"))
+	check("storage.driver", oneOf(c.Storage.Driver, "filesystem", "s3", "memory"))
+	if c.Storage.Driver == "s3" {
+		if c.Storage.S3.Bucket == "" {
+			check("storage.s3.bucket", errors.New("must be set when storage.driver is s3"))
+		}
+		if (c.Storage.S3.AccessKey == "") != (c.Storage.S3.SecretKey == "") {
+			check("storage.s3", errors.New("access_key and secret_key must be set together"))
+		}
+	}
 	check("metadata.driver", oneOf(c.Metadata.Driver, "sqlite", "postgres"))
 	if c.Metadata.Driver == "postgres" && c.Metadata.Postgres.URL == "" {
 		check("metadata.postgres.url", errors.New("must be set when metadata.driver is postgres"))

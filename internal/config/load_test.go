@@ -229,7 +229,8 @@ func TestLoadRejectsInvalidValuesByKey(t *testing.T) {
 		{"tls:\n  cert: /c.pem\n", "tls"},
 		{"root:\n  user: admin\n", "root"},
 		{"root:\n  user: admin\n  password: short\n", "root.password"},
-		{"storage:\n  driver: s3\n", "storage.driver"},
+		{"storage:\n  driver: tape\n", "storage.driver"},
+		{"storage:\n  driver: s3\n", "storage.s3.bucket"},
 		{"metadata:\n  driver: mysql\n", "metadata.driver"},
 		{"metadata:\n  driver: postgres\n", "metadata.postgres.url"},
 		{"registry:\n  max_manifest_bytes: 100\n", "registry.max_manifest_bytes"},
@@ -244,7 +245,7 @@ func TestLoadRejectsInvalidValuesByKey(t *testing.T) {
 		}
 	}
 
-	message := loadError(t, config.Flags{}, []string{"COFFER_STORAGE_DRIVER=s3", "COFFER_LOG_LEVEL=loud"})
+	message := loadError(t, config.Flags{}, []string{"COFFER_STORAGE_DRIVER=tape", "COFFER_LOG_LEVEL=loud"})
 	for _, key := range []string{"storage.driver", "log.level"} {
 		if !strings.Contains(message, key+":") {
 			t.Errorf("two invalid values: error %q does not name %s", message, key)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 )
 
@@ -30,8 +31,11 @@ type Subsystem interface {
 
 // lifecycle starts subsystems in order and stops the started ones in reverse.
 type lifecycle struct {
-	logger  *slog.Logger
-	all     []Subsystem
+	logger *slog.Logger
+	all    []Subsystem
+	// mu guards started, which /readyz reads from request goroutines while
+	// start and stop change it.
+	mu      sync.Mutex
 	started []Subsystem
 	// complete is set once start has started every subsystem; /startupz
 	// reads it from request goroutines.
@@ -53,7 +57,9 @@ func (l *lifecycle) start(ctx context.Context) error {
 		if err := s.Start(ctx); err != nil {
 			return fmt.Errorf("start %s: %w", s.Name(), err)
 		}
+		l.mu.Lock()
 		l.started = append(l.started, s)
+		l.mu.Unlock()
 		l.logger.Info("subsystem started", "subsystem", s.Name())
 	}
 	l.complete.Store(true)
@@ -61,9 +67,14 @@ func (l *lifecycle) start(ctx context.Context) error {
 }
 
 func (l *lifecycle) stop(ctx context.Context) error {
+	l.mu.Lock()
+	started := l.started
+	l.started = nil
+	l.mu.Unlock()
+
 	var errs []error
-	for i := len(l.started) - 1; i >= 0; i-- {
-		s := l.started[i]
+	for i := len(started) - 1; i >= 0; i-- {
+		s := started[i]
 		if err := s.Stop(ctx); err != nil {
 			l.logger.Error("subsystem stop failed", "subsystem", s.Name(), "error", err)
 			errs = append(errs, fmt.Errorf("stop %s: %w", s.Name(), err))
@@ -71,14 +82,17 @@ func (l *lifecycle) stop(ctx context.Context) error {
 		}
 		l.logger.Info("subsystem stopped", "subsystem", s.Name())
 	}
-	l.started = nil
 	return errors.Join(errs...)
 }
 
 // health checks every started subsystem and returns the failures by name.
 func (l *lifecycle) health(ctx context.Context) map[string]string {
+	l.mu.Lock()
+	started := append([]Subsystem(nil), l.started...)
+	l.mu.Unlock()
+
 	failures := map[string]string{}
-	for _, s := range l.started {
+	for _, s := range started {
 		if err := s.Health(ctx); err != nil {
 			failures[s.Name()] = err.Error()
 		}

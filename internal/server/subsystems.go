@@ -12,6 +12,7 @@ import (
 	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/storage/filesystem"
 	"github.com/cofferhq/coffer/internal/storage/memory"
+	s3storage "github.com/cofferhq/coffer/internal/storage/s3"
 )
 
 // storageSubsystem owns the blob storage driver, wrapped with the
@@ -31,6 +32,16 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 		d, err := filesystem.New(s.cfg.Filesystem.Root)
 		if err != nil {
 			return fmt.Errorf("filesystem storage at %s: %w", s.cfg.Filesystem.Root, err)
+		}
+		s.driver = d
+	case "s3":
+		c := s.cfg.S3
+		d, err := s3storage.New(ctx, s3storage.Options{
+			Endpoint: c.Endpoint, Region: c.Region, Bucket: c.Bucket, Prefix: c.Prefix, PathStyle: c.PathStyle,
+			AccessKey: c.AccessKey, SecretKey: c.SecretKey, CACertFile: c.CACert,
+		})
+		if err != nil {
+			return fmt.Errorf("s3 storage in bucket %s: %w", c.Bucket, err)
 		}
 		s.driver = d
 	case "memory":
