@@ -15,10 +15,10 @@ build: ## build cofferd into bin/
 run: build ## start cofferd with the embedded defaults (data in ./coffer-data)
 	$(BIN)/cofferd
 
-test: unit e2e ## run every test: unit tests with the race detector, then end-to-end tests
+test: tools unit e2e ## run every test: unit tests with the race detector, then end-to-end tests
 
 unit: ## unit and contract tests with the race detector (everything but test/e2e)
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
+	COFFER_VERSITYGW=$(TOOLS_BIN)/versitygw $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
 
 tools: ## build the third-party clients the e2e tests drive into bin/tools
 	bash test/e2e/install-tools.sh

@@ -40,7 +40,29 @@ type junitReport struct {
 // every API and data switch at its default) against a fresh server and fails with the name
 // of every failed case.
 func TestOCIConformance(t *testing.T) {
-	srv := startCoffer(t)
+	runConformance(t, startCoffer(t))
+}
+
+// TestOCIConformanceOnS3Storage runs the same suite against a server that keeps its blobs
+// in a versitygw bucket through the S3 storage driver, with the two API tests that the
+// suite leaves off by default (upload cancel and tag parameters) turned on.
+func TestOCIConformanceOnS3Storage(t *testing.T) {
+	backend := startVersityGW(t)
+	srv := startCofferWith(t, t.TempDir(), "", nil,
+		"COFFER_STORAGE_DRIVER=s3",
+		"COFFER_STORAGE_S3_ENDPOINT="+backend.endpoint,
+		"COFFER_STORAGE_S3_BUCKET="+backend.bucket,
+		"COFFER_STORAGE_S3_PATH_STYLE=true",
+		"COFFER_STORAGE_S3_ACCESS_KEY="+backend.accessKey,
+		"COFFER_STORAGE_S3_SECRET_KEY="+backend.secretKey,
+	)
+	runConformance(t, srv, "OCI_API_BLOBS_UPLOAD_CANCEL=true", "OCI_API_MANIFESTS_TAG_PARAM=true")
+}
+
+// runConformance runs the suite against srv, with extra OCI_* settings in env, and fails
+// with every failed case.
+func runConformance(t *testing.T, srv *server, extra ...string) {
+	t.Helper()
 	tb := newToolbox(t, srv)
 	resultsDir := t.TempDir()
 
@@ -57,6 +79,7 @@ func TestOCIConformance(t *testing.T) {
 		"OCI_VERSION=1.1",
 		"OCI_RESULTS_DIR="+resultsDir,
 	)
+	env = append(env, extra...)
 	suite := &toolbox{t: t, srv: srv, bin: tb.bin, env: env}
 	stdout, stderr, runErr := suite.exec(invocation{dir: t.TempDir(), name: "conformance"})
 

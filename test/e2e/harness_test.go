@@ -95,8 +95,9 @@ func startCofferAt(t *testing.T, dataDir, addr string) *server {
 	return startCofferWith(t, dataDir, addr, nil)
 }
 
-// startCofferWith is startCofferAt with HTTPS on both listeners when tls is not nil.
-func startCofferWith(t *testing.T, dataDir, addr string, tls *serverTLS) *server {
+// startCofferWith is startCofferAt with HTTPS on both listeners when tls is not nil, and
+// with extra COFFER_* settings in env.
+func startCofferWith(t *testing.T, dataDir, addr string, tls *serverTLS, env ...string) *server {
 	t.Helper()
 	if cofferdBinary == "" {
 		t.Fatal("cofferd binary is missing: TestMain did not build it")
@@ -136,6 +137,7 @@ func startCofferWith(t *testing.T, dataDir, addr string, tls *serverTLS) *server
 		"COFFER_ROOT_USER="+rootUser,
 		"COFFER_ROOT_PASSWORD="+rootPassword,
 	)
+	srv.cmd.Env = append(srv.cmd.Env, env...)
 	srv.cmd.Stdout = logFile
 	srv.cmd.Stderr = logFile
 	if err := srv.cmd.Start(); err != nil {

@@ -49,6 +49,18 @@ build_go_tools() {
 	(cd "$repo_root" && go build -modfile=tools/go.mod -o "$tools_bin/" "${packages[@]}")
 }
 
+# Build versitygw, the S3 server that tests keep blobs in, from the pinned version in
+# bench/go.mod, which also holds the benchmark peers.
+build_versitygw() {
+	local binary="$tools_bin/versitygw"
+	if [[ -x "$binary" && "$binary" -nt "$repo_root/bench/go.mod" ]]; then
+		log "versitygw is up to date"
+		return
+	fi
+	log "building versitygw"
+	(cd "$repo_root/bench" && go build -o "$binary" github.com/versity/versitygw/cmd/versitygw)
+}
+
 # Command name and Debian package of each tool installed with apt-get.
 debian_tools=(
 	"skopeo skopeo"
@@ -86,5 +98,6 @@ install_debian_tools() {
 
 mkdir -p "$tools_bin"
 build_go_tools
+build_versitygw
 install_debian_tools
 log "tools are in $tools_bin"
