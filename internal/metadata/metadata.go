@@ -165,6 +165,7 @@ type Store interface {
 	Buckets
 	Objects
 	Multipart
+	Collection
 	// Ping checks that the backend answers; /readyz calls it.
 	Ping(ctx context.Context) error
 	Close() error

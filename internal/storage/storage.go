@@ -22,6 +22,14 @@ var (
 	ErrInvalidKey = errors.New("invalid storage key")
 	// ErrInvalidOffset reports a read or write offset outside the stored content.
 	ErrInvalidOffset = errors.New("invalid storage offset")
+	// ErrUnavailable reports that the backend is unreachable, overloaded or
+	// timed out. Retrying later may succeed. Errors of this kind may carry a
+	// wait hint as an *UnavailableError.
+	ErrUnavailable = errors.New("storage backend unavailable")
+	// ErrThrottled reports that the backend asked for fewer requests. It
+	// wraps ErrUnavailable, so code that handles ErrUnavailable handles it
+	// too.
+	ErrThrottled = NewKind("storage backend throttled the request", ErrUnavailable)
 )
 
 // Info describes one stored key.

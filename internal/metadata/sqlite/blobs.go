@@ -13,12 +13,14 @@ import (
 
 // LinkBlob records b when it is new, creates repo when it is new, and links
 // the blob to the repository. Linking a blob that is already linked does
-// nothing. An existing blob row keeps its size and reference count.
+// nothing. An existing blob row keeps its size and reference count; while
+// that count is zero, its zero_since restarts at the current time, so that
+// garbage collection gives the push that linked it a full grace period.
 func (s *Store) LinkBlob(ctx context.Context, repo string, b metadata.Blob) error {
 	now := time.Now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		const insertBlob = `INSERT INTO blobs (digest, size, created, refcount) VALUES (?, ?, ?, 0)
-			ON CONFLICT (digest) DO NOTHING`
+			ON CONFLICT (digest) DO UPDATE SET zero_since = excluded.created WHERE blobs.refcount = 0`
 		if _, err := tx.ExecContext(ctx, insertBlob, string(b.Digest), b.Size, now.UTC().UnixNano()); err != nil {
 			return err
 		}

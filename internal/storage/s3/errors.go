@@ -16,11 +16,12 @@ import (
 var (
 	// ErrThrottled reports that the store asked the driver to slow down
 	// (SlowDown, HTTP 429 and the SDK's other throttling codes). Retrying
-	// after a delay may succeed.
-	ErrThrottled = errors.New("s3 store throttled the request")
+	// after a delay may succeed. It is a case of storage.ErrThrottled.
+	ErrThrottled = storage.NewKind("s3 store throttled the request", storage.ErrThrottled)
 	// ErrUnavailable reports a server-side failure of the store (HTTP 5xx or
-	// a request timeout). Retrying may succeed.
-	ErrUnavailable = errors.New("s3 store failed the request")
+	// a request timeout). Retrying may succeed. It is a case of
+	// storage.ErrUnavailable.
+	ErrUnavailable = storage.NewKind("s3 store failed the request", storage.ErrUnavailable)
 )
 
 // errWriterClosed reports a call on a writer after Commit, Cancel or Close.
