@@ -83,6 +83,35 @@ type Storage struct {
 	Driver     string            `yaml:"driver"`
 	Filesystem FilesystemStorage `yaml:"filesystem"`
 	S3         S3Storage         `yaml:"s3"`
+	// Reliability configures retries, timeouts and the circuit breaker
+	// around the driver.
+	Reliability StorageReliability `yaml:"reliability"`
+}
+
+// StorageReliability configures the retries, per-call timeouts and
+// circuit breaker that wrap every storage driver.
+type StorageReliability struct {
+	// Enabled wraps the driver. Default true.
+	Enabled bool `yaml:"enabled"`
+	// MaxAttempts is the number of tries of one storage call, the first
+	// included; 1 disables retries. Default 4.
+	MaxAttempts int `yaml:"max_attempts"`
+	// BaseDelay is the longest wait before the first retry; it doubles for
+	// each later retry, and the actual wait is random up to it. Default 100ms.
+	BaseDelay time.Duration `yaml:"base_delay"`
+	// MaxDelay caps the longest wait between two tries. Default 2s.
+	MaxDelay time.Duration `yaml:"max_delay"`
+	// OperationTimeout bounds one try of a call other than the streaming
+	// of bytes: a stat, move or delete, the opening of a read or write, and
+	// in a listing the wait for each next key. Default 30s.
+	OperationTimeout time.Duration `yaml:"operation_timeout"`
+	// BreakerThreshold is the number of consecutive failed tries after
+	// which the circuit breaker opens and storage calls fail at once.
+	// Default 5.
+	BreakerThreshold int `yaml:"breaker_threshold"`
+	// BreakerCooldown is how long the open breaker fails calls before it
+	// lets one through to test the backend. Default 10s.
+	BreakerCooldown time.Duration `yaml:"breaker_cooldown"`
 }
 
 // S3Storage configures the S3 storage driver.

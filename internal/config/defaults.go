@@ -16,7 +16,7 @@ func Default() Config {
 		Listen:          "127.0.0.1:5000",
 		DataDir:         "./coffer-data",
 		S3:              S3{Enabled: true, Listen: "127.0.0.1:9000", Region: "us-east-1", MultipartExpiry: 7 * 24 * time.Hour},
-		Storage:         Storage{Driver: "filesystem", S3: S3Storage{Region: "us-east-1"}},
+		Storage:         Storage{Driver: "filesystem", S3: S3Storage{Region: "us-east-1"}, Reliability: defaultStorageReliability},
 		Metadata:        Metadata{Driver: "sqlite"},
 		Registry:        Registry{MaxManifestBytes: 4 << 20},
 		CORS:            CORS{MaxAge: 10 * time.Minute},
@@ -24,6 +24,17 @@ func Default() Config {
 		Metrics:         Metrics{Enabled: true, Path: "/metrics"},
 		ShutdownTimeout: 30 * time.Second,
 	}
+}
+
+// defaultStorageReliability matches the defaults of reliable.Options.
+var defaultStorageReliability = StorageReliability{
+	Enabled:          true,
+	MaxAttempts:      4,
+	BaseDelay:        100 * time.Millisecond,
+	MaxDelay:         2 * time.Second,
+	OperationTimeout: 30 * time.Second,
+	BreakerThreshold: 5,
+	BreakerCooldown:  10 * time.Second,
 }
 
 // resolvePaths fills the paths that default to locations under DataDir.
@@ -77,6 +88,9 @@ func (c *Config) Validate() error {
 			check("storage.s3", errors.New("access_key and secret_key must be set together"))
 		}
 	}
+	if c.Storage.Reliability.Enabled {
+		errs = append(errs, c.Storage.Reliability.validate()...)
+	}
 	check("metadata.driver", oneOf(c.Metadata.Driver, "sqlite", "postgres"))
 	if c.Metadata.Driver == "postgres" && c.Metadata.Postgres.URL == "" {
 		check("metadata.postgres.url", errors.New("must be set when metadata.driver is postgres"))
@@ -114,6 +128,31 @@ func oneOf(value string, allowed ...string) error {
 		}
 	}
 	return fmt.Errorf("invalid value %q: expected one of %q", value, allowed)
+}
+
+// validate checks the storage.reliability keys.
+func (r StorageReliability) validate() []error {
+	var errs []error
+	atLeastOne := func(key string, n int) {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("storage.reliability.%s: must be at least 1, got %d", key, n))
+		}
+	}
+	positive := func(key string, d time.Duration) {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("storage.reliability.%s: must be positive, got %s", key, d))
+		}
+	}
+	atLeastOne("max_attempts", r.MaxAttempts)
+	positive("base_delay", r.BaseDelay)
+	positive("max_delay", r.MaxDelay)
+	if r.MaxDelay > 0 && r.MaxDelay < r.BaseDelay {
+		errs = append(errs, fmt.Errorf("storage.reliability.max_delay: must be at least base_delay (%s), got %s", r.BaseDelay, r.MaxDelay))
+	}
+	positive("operation_timeout", r.OperationTimeout)
+	atLeastOne("breaker_threshold", r.BreakerThreshold)
+	positive("breaker_cooldown", r.BreakerCooldown)
+	return errs
 }
 
 // reservedPaths are served on the main listener; metrics.path must not

@@ -12,15 +12,21 @@ import (
 	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/storage/filesystem"
 	"github.com/cofferhq/coffer/internal/storage/memory"
+	"github.com/cofferhq/coffer/internal/storage/reliable"
 	s3storage "github.com/cofferhq/coffer/internal/storage/s3"
 )
 
 // storageSubsystem owns the blob storage driver, wrapped with the
-// storage metrics when metrics are enabled.
+// storage metrics when metrics are enabled and then with retries, timeouts
+// and a circuit breaker unless storage.reliability.enabled is false. The
+// metrics sit inside, so they count every try.
 type storageSubsystem struct {
 	cfg     config.Storage
 	metrics *serverMetrics
 	driver  storage.Driver
+	// reliability is the outermost wrapper, whose BreakerState the
+	// metrics can report; nil when disabled.
+	reliability *reliable.Driver
 }
 
 func (s *storageSubsystem) Name() string    { return "storage" }
@@ -50,6 +56,13 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 		return fmt.Errorf("unknown storage driver %q", s.cfg.Driver)
 	}
 	s.driver = s.metrics.instrument(s.driver)
+	if r := s.cfg.Reliability; r.Enabled {
+		s.reliability = reliable.Wrap(s.driver, reliable.Options{
+			MaxAttempts: r.MaxAttempts, BaseDelay: r.BaseDelay, MaxDelay: r.MaxDelay, OperationTimeout: r.OperationTimeout,
+			BreakerThreshold: r.BreakerThreshold, BreakerCooldown: r.BreakerCooldown,
+		})
+		s.driver = s.reliability
+	}
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/objects"
+	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
@@ -64,15 +65,24 @@ var objectErrors = []struct {
 	{objects.ErrIncompleteBody, http.StatusBadRequest},
 	{objects.ErrPreconditionFailed, http.StatusPreconditionFailed},
 	{objects.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable},
+	// The backend's failures come after the domain's, which name the cause
+	// more precisely. Both responses carry Retry-After.
+	{storage.ErrThrottled, http.StatusTooManyRequests},
+	{storage.ErrUnavailable, http.StatusServiceUnavailable},
 }
 
 // writeObjectError answers with the problem details of a domain error.
 func writeObjectError(w http.ResponseWriter, r *http.Request, err error) {
 	for _, entry := range objectErrors {
-		if errors.Is(err, entry.err) {
-			WriteProblem(w, r, entry.status, err.Error())
-			return
+		if !errors.Is(err, entry.err) {
+			continue
 		}
+		detail := err.Error()
+		if entry.err == storage.ErrThrottled || entry.err == storage.ErrUnavailable {
+			detail = unavailable(w, r, err)
+		}
+		WriteProblem(w, r, entry.status, detail)
+		return
 	}
 	if r.Context().Err() != nil {
 		telemetry.Logger(r.Context()).Info("request cancelled by the client", "error", err)
@@ -80,6 +90,20 @@ func writeObjectError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	telemetry.Logger(r.Context()).Error("request failed", "error", err)
 	WriteProblem(w, r, http.StatusInternalServerError, "internal error; the server log has the details under this request ID")
+}
+
+// unavailable sets Retry-After for a storage failure, logs the failure
+// and returns the detail for the client, which leaves out the backend's
+// details.
+func unavailable(w http.ResponseWriter, r *http.Request, err error) string {
+	wait, _ := storage.RetryAfter(err)
+	seconds := strconv.Itoa(int(wait / time.Second))
+	w.Header().Set("Retry-After", seconds)
+	telemetry.Logger(r.Context()).Warn("storage unavailable", "error", err, "retry_after", wait)
+	if errors.Is(err, storage.ErrThrottled) {
+		return "the storage backend is throttling requests; retry after " + seconds + " seconds"
+	}
+	return "the storage backend is unavailable; retry after " + seconds + " seconds"
 }
 
 func (h *Handler) registerObjects() {

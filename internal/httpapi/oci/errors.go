@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/registry"
+	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
@@ -43,7 +46,18 @@ var errorTable = []struct {
 	{errUnauthorized, errorCode{"UNAUTHORIZED", http.StatusUnauthorized}},
 	{errUnsupported, errorCode{"UNSUPPORTED", http.StatusMethodNotAllowed}},
 	{errNotFound, errorCode{"NOT_FOUND", http.StatusNotFound}},
+	// The backend's failures come after the domain's, which name the cause
+	// more precisely. The distribution spec has no code for an unavailable
+	// backend, so UNAVAILABLE is Coffer's own; clients act on the status and
+	// Retry-After. Both responses carry Retry-After (see writeError).
+	{storage.ErrThrottled, codeTooManyRequests},
+	{storage.ErrUnavailable, codeUnavailable},
 }
+
+var (
+	codeTooManyRequests = errorCode{"TOOMANYREQUESTS", http.StatusTooManyRequests}
+	codeUnavailable     = errorCode{"UNAVAILABLE", http.StatusServiceUnavailable}
+)
 
 var (
 	errUnauthorized = errors.New("authentication required")
@@ -77,6 +91,9 @@ func lookupCode(err error) (errorCode, bool) {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, known := lookupCode(err)
 	message := err.Error()
+	if code == codeTooManyRequests || code == codeUnavailable {
+		message = unavailable(w, r, err)
+	}
 	if !known && r.Context().Err() != nil {
 		// The client went away; nobody reads this answer.
 		telemetry.Logger(r.Context()).Info("request cancelled by the client", "error", err)
@@ -94,6 +111,20 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorEntry{{Code: code.Code, Message: message}}})
+}
+
+// unavailable sets Retry-After for a storage failure, logs the failure
+// and returns the message for the client, which leaves out the backend's
+// details.
+func unavailable(w http.ResponseWriter, r *http.Request, err error) string {
+	wait, _ := storage.RetryAfter(err)
+	seconds := strconv.Itoa(int(wait / time.Second))
+	w.Header().Set("Retry-After", seconds)
+	telemetry.Logger(r.Context()).Warn("storage unavailable", "error", err, "retry_after", wait)
+	if errors.Is(err, storage.ErrThrottled) {
+		return "the storage backend is throttling requests; retry after " + seconds + " seconds"
+	}
+	return "the storage backend is unavailable; retry after " + seconds + " seconds"
 }
 
 // Challenge answers a request without valid credentials with 401 and a

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
 	"github.com/cofferhq/coffer/internal/objects"
+	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
@@ -68,6 +70,10 @@ var domainErrors = []struct {
 	{objects.ErrInvalidPart, "InvalidPart", http.StatusBadRequest},
 	{objects.ErrEntityTooSmall, "EntityTooSmall", http.StatusBadRequest},
 	{objects.ErrInvalidArgument, "InvalidArgument", http.StatusBadRequest},
+	// The backend's failures come after the domain's, which name the cause
+	// more precisely. Both responses carry Retry-After (see writeError).
+	{storage.ErrThrottled, "SlowDown", http.StatusServiceUnavailable},
+	{storage.ErrUnavailable, "ServiceUnavailable", http.StatusServiceUnavailable},
 }
 
 // errorBody is the S3 XML error document.
@@ -100,6 +106,9 @@ func classify(err error) (code string, status int, message string, known bool) {
 // writeError answers with the S3 XML error body of err.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, status, message, known := classify(err)
+	if wait, ok := storage.RetryAfter(err); ok && status == http.StatusServiceUnavailable {
+		message = unavailable(w, r, err, wait)
+	}
 	if !known {
 		if r.Context().Err() != nil {
 			telemetry.Logger(r.Context()).Info("request cancelled by the client", "error", err)
@@ -124,4 +133,17 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		_, _ = w.Write([]byte(xml.Header))
 		_, _ = w.Write(body)
 	}
+}
+
+// unavailable sets Retry-After for a storage failure, logs the failure
+// and returns the message for the client, which leaves out the backend's
+// details.
+func unavailable(w http.ResponseWriter, r *http.Request, err error, wait time.Duration) string {
+	seconds := strconv.Itoa(int(wait / time.Second))
+	w.Header().Set("Retry-After", seconds)
+	telemetry.Logger(r.Context()).Warn("storage unavailable", "error", err, "retry_after", wait)
+	if errors.Is(err, storage.ErrThrottled) {
+		return "The storage backend is throttling requests. Reduce your request rate and retry after " + seconds + " seconds."
+	}
+	return "The storage backend is unavailable. Retry after " + seconds + " seconds."
 }

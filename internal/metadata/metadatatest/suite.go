@@ -79,6 +79,16 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"CompleteMultipartUpload", testCompleteMultipartUpload},
 		{"CompleteMultipartUploadRejected", testCompleteMultipartUploadRejected},
 		{"AbortMultipartUpload", testAbortMultipartUpload},
+		{"ZeroSinceFollowsReferences", testZeroSinceFollowsReferences},
+		{"LinkBlobRestartsGracePeriod", testLinkBlobRestartsGracePeriod},
+		{"UnlinkUnreferencedBlob", testUnlinkUnreferencedBlob},
+		{"DeleteUnreferencedBlob", testDeleteUnreferencedBlob},
+		{"ListAndFindBlobs", testListAndFindBlobs},
+		{"ListUploadsBefore", testListUploadsBefore},
+		{"FindStagedKeys", testFindStagedKeys},
+		{"ListUntaggedManifests", testListUntaggedManifests},
+		{"DeleteUntaggedManifest", testDeleteUntaggedManifest},
+		{"OrphanReferrers", testOrphanReferrers},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {
