@@ -1,5 +1,11 @@
-// Command cofferd is the Coffer server: an OCI registry and (soon) an
+// Command cofferd is the Coffer server: an OCI registry and an
 // S3-compatible object store over one content-addressed blob store.
+//
+// With flags only, cofferd runs the server. Two subcommands run
+// maintenance over the same configuration, also while the server runs:
+//
+//	cofferd gc [--dry-run] [flags]   collect garbage once
+//	cofferd scrub [flags]            re-hash every blob and quarantine corrupt content
 package main
 
 import (
@@ -20,6 +26,15 @@ func main() {
 }
 
 func run(args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "gc":
+			return runGC(args[1:])
+		case "scrub":
+			return runScrub(args[1:])
+		}
+	}
+
 	fs := flag.NewFlagSet("cofferd", flag.ContinueOnError)
 	var flags config.Flags
 	flags.Register(fs)

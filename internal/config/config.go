@@ -31,6 +31,8 @@ type Config struct {
 	Metadata Metadata `yaml:"metadata"`
 	// Registry tunes the OCI registry.
 	Registry Registry `yaml:"registry"`
+	// GC configures online garbage collection and the integrity scrub.
+	GC GC `yaml:"gc"`
 	// CORS configures cross-origin access to the S3 API and /api/v1.
 	CORS CORS `yaml:"cors"`
 	// Log configures structured logging.
@@ -171,6 +173,55 @@ type Registry struct {
 	// Default 4194304 (4 MiB), the limit the OCI distribution spec
 	// recommends registries accept at least.
 	MaxManifestBytes int64 `yaml:"max_manifest_bytes"`
+}
+
+// GC configures garbage collection, which runs while the server serves
+// (and from "cofferd gc"), and the integrity scrub.
+type GC struct {
+	// Enabled runs garbage collection in the background, at start and then
+	// every Interval. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Interval is the time between two background runs. Default 1h.
+	Interval time.Duration `yaml:"interval"`
+	// GracePeriod is how long content stays after nothing references it
+	// before it is reclaimed, so that a push in progress, which uploads
+	// blobs before the manifest that references them, is never broken.
+	// Storage keys that no metadata records must be this old, too.
+	// Default 1h.
+	GracePeriod time.Duration `yaml:"grace_period"`
+	// UploadExpiry is how long an upload session may go without a new
+	// chunk before it is cancelled and its bytes deleted. Default 24h.
+	UploadExpiry time.Duration `yaml:"upload_expiry"`
+	// Untagged is the policy for manifests that no tag and no index
+	// references.
+	Untagged GCUntagged `yaml:"untagged"`
+	// Referrers is the policy for referrers (signatures, SBOMs,
+	// attestations) whose subject is gone: "delete-with-subject" (default)
+	// deletes them once they are older than GracePeriod, "keep" keeps them.
+	Referrers string `yaml:"referrers"`
+	// Scrub configures the integrity scrub.
+	Scrub Scrub `yaml:"scrub"`
+}
+
+// GCUntagged is the policy for untagged manifests.
+type GCUntagged struct {
+	// DeleteAfter, when positive, deletes manifests older than it that no
+	// tag and no index references and that are not referrers of a stored
+	// subject. Zero (the default) keeps them.
+	DeleteAfter time.Duration `yaml:"delete_after"`
+}
+
+// Scrub configures the integrity scrub, which re-hashes every stored blob
+// and moves content that does not match its digest to quarantine.
+type Scrub struct {
+	// Enabled runs a scrub in the background, at start and then every
+	// Interval. Default false. "cofferd scrub" runs one on demand.
+	Enabled bool `yaml:"enabled"`
+	// Interval is the time between two background scrubs. Default 168h.
+	Interval time.Duration `yaml:"interval"`
+	// MaxMBPerSecond caps the read rate of a scrub, in megabytes (10^6
+	// bytes) per second, or 0 for no cap. Default 50.
+	MaxMBPerSecond int64 `yaml:"max_mb_per_second"`
 }
 
 // Log configures log/slog output on stderr.

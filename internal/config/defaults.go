@@ -19,6 +19,7 @@ func Default() Config {
 		Storage:         Storage{Driver: "filesystem", S3: S3Storage{Region: "us-east-1"}, Reliability: defaultStorageReliability},
 		Metadata:        Metadata{Driver: "sqlite"},
 		Registry:        Registry{MaxManifestBytes: 4 << 20},
+		GC:              defaultGC,
 		CORS:            CORS{MaxAge: 10 * time.Minute},
 		Log:             Log{Format: "text", Level: "info"},
 		Metrics:         Metrics{Enabled: true, Path: "/metrics"},
@@ -36,6 +37,23 @@ var defaultStorageReliability = StorageReliability{
 	BreakerThreshold: 5,
 	BreakerCooldown:  10 * time.Second,
 }
+
+// defaultGC is the garbage collection a newcomer gets: hourly, with a grace
+// period of an hour, untagged manifests kept, and no background scrub.
+var defaultGC = GC{
+	Enabled:      true,
+	Interval:     time.Hour,
+	GracePeriod:  time.Hour,
+	UploadExpiry: 24 * time.Hour,
+	Referrers:    ReferrersDeleteWithSubject,
+	Scrub:        Scrub{Interval: 7 * 24 * time.Hour, MaxMBPerSecond: 50},
+}
+
+// Values of gc.referrers.
+const (
+	ReferrersDeleteWithSubject = "delete-with-subject"
+	ReferrersKeep              = "keep"
+)
 
 // resolvePaths fills the paths that default to locations under DataDir.
 // It runs after every source has been applied, so that --data-dir moves
@@ -98,6 +116,7 @@ func (c *Config) Validate() error {
 	if c.Registry.MaxManifestBytes < 1024 {
 		check("registry.max_manifest_bytes", fmt.Errorf("must be at least 1024, got %d", c.Registry.MaxManifestBytes))
 	}
+	errs = append(errs, c.GC.validate()...)
 	for _, origin := range c.CORS.AllowedOrigins {
 		if origin != "*" && !strings.HasPrefix(origin, "http://") && !strings.HasPrefix(origin, "https://") {
 			check("cors.allowed_origins", fmt.Errorf("invalid origin %q: expected * or a scheme://host[:port] origin", origin))
@@ -152,6 +171,30 @@ func (r StorageReliability) validate() []error {
 	positive("operation_timeout", r.OperationTimeout)
 	atLeastOne("breaker_threshold", r.BreakerThreshold)
 	positive("breaker_cooldown", r.BreakerCooldown)
+	return errs
+}
+
+// validate checks the gc keys.
+func (g GC) validate() []error {
+	var errs []error
+	atLeastMinute := func(key string, d time.Duration) {
+		if d < time.Minute {
+			errs = append(errs, fmt.Errorf("gc.%s: must be at least 1m, got %s", key, d))
+		}
+	}
+	atLeastMinute("interval", g.Interval)
+	atLeastMinute("grace_period", g.GracePeriod)
+	atLeastMinute("upload_expiry", g.UploadExpiry)
+	if d := g.Untagged.DeleteAfter; d < 0 || d > 0 && d < g.GracePeriod {
+		errs = append(errs, fmt.Errorf("gc.untagged.delete_after: must be 0 (keep untagged manifests) or at least grace_period (%s), got %s", g.GracePeriod, d))
+	}
+	if err := oneOf(g.Referrers, ReferrersDeleteWithSubject, ReferrersKeep); err != nil {
+		errs = append(errs, fmt.Errorf("gc.referrers: %w", err))
+	}
+	atLeastMinute("scrub.interval", g.Scrub.Interval)
+	if g.Scrub.MaxMBPerSecond < 0 {
+		errs = append(errs, fmt.Errorf("gc.scrub.max_mb_per_second: must be 0 (no cap) or positive, got %d", g.Scrub.MaxMBPerSecond))
+	}
 	return errs
 }
 

@@ -104,7 +104,7 @@ func (r *run) removable(ctx context.Context, key string) (storage.Info, bool, er
 // row it creates next needs that content.
 //
 // NOTE: a client that writes the key between the Stat and the Delete here
-// loses that content; the window is one storage round trip.
+// loses that content. The window is one storage round trip.
 func (r *run) deleteKey(ctx context.Context, key string) (int64, error) {
 	info, removable, err := r.removable(ctx, key)
 	if err != nil {

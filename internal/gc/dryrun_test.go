@@ -64,7 +64,7 @@ func TestDryRunChangesNothingAndMatchesRun(t *testing.T) {
 	layer := f.pushBlob("app", "layer of an untagged image")
 	untagged := f.put(manifest("app", "untagged", "", layer.Digest))
 	orphan := f.put(manifest("app", "signature", digest.SHA256.FromBytes([]byte("deleted subject"))))
-	kept := f.put(manifest("app", "tagged", "", layer.Digest), "v1")
+	tagged := f.put(manifest("app", "tagged", "", layer.Digest), "v1")
 
 	f.clock.Advance(multipartExpiry + 48*time.Hour)
 	before := f.take()
@@ -104,7 +104,7 @@ func TestDryRunChangesNothingAndMatchesRun(t *testing.T) {
 	}
 	f.wantManifest("untagged", untagged, false)
 	f.wantManifest("orphan referrer", orphan, false)
-	f.wantManifest("tagged", kept, true)
+	f.wantManifest("tagged", tagged, true)
 	f.wantBlob("deleted object's", o.Blob, false)
 	if f.hasKey(scene.orphanBlob) || f.hasKey(scene.sessionKey) || f.hasKey(scene.partKey) {
 		t.Errorf("keys of the scene remain after the run")

@@ -4,8 +4,8 @@
 // A Collector run goes through these steps, in this order:
 //
 //  1. Unreferenced blobs. A blob whose reference count has been zero for
-//     longer than the grace period loses its repository links first, which
-//     hides it from pulls and mounts and restarts its grace period; a later
+//     longer than the grace period first loses its repository links. That
+//     hides it from pulls and mounts and restarts its grace period. A later
 //     run, once the blob has been unlinked and unreferenced for a whole
 //     grace period, deletes its metadata row and then its content.
 //  2. Orphan blob keys: content under blobs/ without a metadata row, older
@@ -47,7 +47,7 @@ import (
 // pageSize is how many rows or keys one metadata query handles.
 const pageSize = 500
 
-// Metadata is what the collector needs from the metadata store.
+// Metadata is the part of the metadata store that the collector uses.
 type Metadata interface {
 	metadata.Collection
 	metadata.Uploads
@@ -72,7 +72,7 @@ type Options struct {
 	// DeleteOrphanReferrers deletes referrers whose subject is gone once
 	// they are older than the grace period.
 	DeleteOrphanReferrers bool
-	// Now returns the current time; nil means time.Now.
+	// Now returns the current time, or is nil for time.Now.
 	Now func() time.Time
 }
 
@@ -103,7 +103,7 @@ type Report struct {
 	// DeletedBlobs are blobs whose metadata row went, with the bytes of
 	// content deleted (0 when the content was missing or recently written).
 	DeletedBlobs []Item
-	// UnlinkedBlobs are blobs whose repository links went; a later run
+	// UnlinkedBlobs are blobs whose repository links went. A later run
 	// deletes them.
 	UnlinkedBlobs []digest.Digest
 	// OrphanKeys are storage keys deleted because no metadata records them.
@@ -121,7 +121,7 @@ type Report struct {
 	// the listing and the deletion, and that therefore stayed.
 	Skipped int
 	// Failures counts candidates that could not be removed because of an
-	// error; each one is logged.
+	// error. Each one is logged.
 	Failures int
 }
 
@@ -162,9 +162,9 @@ type run struct {
 }
 
 // Run collects garbage once. With dryRun it changes nothing and reports
-// what a run would remove. It returns an error when a listing fails, which
-// stops the run; failures on single candidates are counted in the report
-// and logged, and the run goes on.
+// what a run would remove. A failed listing stops the run and is returned.
+// A failure on a single candidate is counted in the report and logged, and
+// the run goes on.
 func (c *Collector) Run(ctx context.Context, dryRun bool) (*Report, error) {
 	now := c.opts.Now()
 	r := &run{
@@ -200,8 +200,8 @@ func (r *run) fail(msg string, err error, args ...any) {
 	r.logger.Error(msg, append(args, "error", err)...)
 }
 
-// changed reports whether err says that a candidate no longer qualifies,
-// and counts it as skipped.
+// changed reports whether err means that a candidate no longer qualifies,
+// and counts such a candidate as skipped.
 func (r *run) changed(err error) bool {
 	if errors.Is(err, metadata.ErrConflict) || errors.Is(err, metadata.ErrNotFound) {
 		r.report.Skipped++

@@ -31,7 +31,7 @@ const (
 
 // clock is a fake clock for the collector. The store and the storage driver
 // stamp their records with the real clock, so the fake one starts at the
-// real time and moves only forward: after Advance(d) the collector sees
+// real time and moves only forward: after Advance(d) the collector treats
 // every record as at least d old, however long the test ran.
 type clock struct {
 	mu  sync.Mutex

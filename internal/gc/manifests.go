@@ -37,7 +37,7 @@ func listAllManifests(ctx context.Context, list manifestLister, before time.Time
 }
 
 // deleteOrphanReferrers deletes the referrers, older than the grace period,
-// whose subject is gone, when the referrers policy says so.
+// whose subject is gone, when the referrers policy is delete-with-subject.
 func (r *run) deleteOrphanReferrers(ctx context.Context) error {
 	if !r.opts.DeleteOrphanReferrers {
 		return nil

@@ -16,8 +16,8 @@ import (
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
-// quarantinePrefix is where the scrubber moves content that does not match
-// its digest: quarantine/<algorithm>/<hex>. Garbage collection never
+// quarantinePrefix is the storage prefix of content that does not match
+// its digest, as quarantine/<algorithm>/<hex>. Garbage collection never
 // deletes keys below it.
 const quarantinePrefix = "quarantine"
 
@@ -29,12 +29,12 @@ func QuarantineKey(d digest.Digest) string {
 
 // ScrubOptions configures a Scrubber.
 type ScrubOptions struct {
-	// BytesPerSecond caps the average read rate; 0 or less reads as fast as
-	// storage allows.
+	// BytesPerSecond caps the average read rate. With 0 or less the scrub
+	// reads as fast as storage allows.
 	BytesPerSecond int64
-	// Now returns the current time; nil means time.Now.
+	// Now returns the current time, or is nil for time.Now.
 	Now func() time.Time
-	// Sleep waits for a duration or until ctx ends; nil means a timer.
+	// Sleep waits for a duration or until ctx ends, or is nil for a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -86,8 +86,8 @@ type Corruption struct {
 	// Actual and ActualSize describe the content that was read.
 	Actual     digest.Digest
 	ActualSize int64
-	// QuarantineKey is where the content was moved; empty when the move
-	// failed, which is also logged and counted as a failure.
+	// QuarantineKey is the key the content was moved to. It is empty when
+	// the move failed, which is also logged and counted as a failure.
 	QuarantineKey string
 }
 
@@ -114,9 +114,9 @@ var scrubBuffers = sync.Pool{New: func() any {
 	return &b
 }}
 
-// Run checks every blob once. It returns an error when listing the blobs
-// fails or ctx ends; a failure on one blob is counted in the report and
-// logged, and the scrub goes on.
+// Run checks every blob once. A failed listing, or the end of ctx, stops
+// the scrub and is returned. A failure on one blob is counted in the
+// report and logged, and the scrub goes on.
 func (s *Scrubber) Run(ctx context.Context) (*ScrubReport, error) {
 	buffer := scrubBuffers.Get().(*[]byte)
 	defer scrubBuffers.Put(buffer)
@@ -148,8 +148,8 @@ func (s *Scrubber) Run(ctx context.Context) (*ScrubReport, error) {
 
 // check reads and hashes the content of b and quarantines it on a
 // mismatch. With retry, content that changed while it was read is read
-// again once. It returns only the context's error; other failures are
-// counted.
+// again once. It returns only the context's error, and counts other
+// failures.
 func (sc *scrub) check(ctx context.Context, b metadata.Blob, retry bool) error {
 	if !b.Digest.Algorithm().Available() {
 		sc.fail("blob digest has an unsupported algorithm", errors.New("cannot hash"), b.Digest)
@@ -171,13 +171,15 @@ func (sc *scrub) check(ctx context.Context, b metadata.Blob, retry bool) error {
 	if err != nil {
 		return sc.failed(ctx, "read blob content failed", err, b.Digest)
 	}
-	sc.report.Blobs++
+	if retry {
+		sc.report.Blobs++ // a second read of the same blob is not counted again
+	}
 	if actual == b.Digest && size == b.Size {
 		return nil
 	}
 
-	// A push of the same blob moves a fresh copy over a damaged one; that
-	// copy is checked instead of quarantined.
+	// A push of the same blob moves a fresh copy over a damaged one, so a
+	// copy that changed during the read is checked instead of quarantined.
 	after, err := sc.driver.Stat(ctx, key)
 	if err == nil && retry && (!after.ModTime.Equal(before.ModTime) || after.Size != before.Size) {
 		return sc.check(ctx, b, false)

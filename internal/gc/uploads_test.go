@@ -140,7 +140,7 @@ func TestOrphanKeysAndExpiredUploadsGo(t *testing.T) {
 	}
 }
 
-func TestBlobKeyDigestOfOtherKeysIsLeftAlone(t *testing.T) {
+func TestUnrecognizedKeysStay(t *testing.T) {
 	f := newFixture(t, gc.Options{})
 	d := digest.SHA256.FromBytes([]byte("content"))
 	odd := []string{

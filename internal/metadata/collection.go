@@ -39,14 +39,15 @@ type ManifestCursor struct {
 	Digest     digest.Digest
 }
 
-// Collection is what garbage collection and the integrity scrubber need from
-// the metadata store.
+// Collection is the part of the metadata store that garbage collection and
+// the integrity scrubber use.
 //
 // Every backend keeps, for each blob row, the time its reference count last
 // became zero (UnreferencedBlob.ZeroSince), in the same transaction as the
-// change; a count that rises again clears it. LinkBlob resets it to the
-// current time while the count is zero, so a blob that a push in progress
-// has just uploaded or mounted gets a full grace period.
+// change. A count that rises again clears it. LinkBlob and LookupBlob reset
+// it to the current time while the count is zero, so a blob that a push in
+// progress has just uploaded, mounted or found already stored gets a full
+// grace period before the push references it.
 //
 // Collection reclaims an unreferenced blob in two steps, each after the
 // grace period: UnlinkUnreferencedBlob removes its repository links, which
@@ -79,10 +80,10 @@ type Collection interface {
 	// unreferenced too recently returns an error wrapping ErrConflict, and a
 	// missing row one wrapping ErrNotFound.
 	UnlinkUnreferencedBlob(ctx context.Context, d digest.Digest, before time.Time) (int64, error)
-	// DeleteUnreferencedBlob deletes the row of blob d after checking again,
-	// in the same transaction and excluding concurrent writers, that no
-	// repository links it, that its count is zero and has been zero since
-	// before the given time, and that no manifest or object row names it.
+	// DeleteUnreferencedBlob deletes the row of blob d. First it checks
+	// again, in the same transaction and excluding concurrent writers, that
+	// no repository links it, that its count has been zero since before the
+	// given time, and that no manifest or object row names it.
 	// It returns the deleted row. A blob that fails a check returns an error
 	// wrapping ErrConflict, and a missing row one wrapping ErrNotFound. The
 	// caller deletes the blob's content after the row.

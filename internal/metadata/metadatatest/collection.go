@@ -11,7 +11,7 @@ import (
 // Cutoffs for the collection tests. zero_since comes from the clock of the
 // process or of the database server, so the tests compare it with times an
 // hour or more away, which leaves room for clock skew, except where a test
-// says otherwise.
+// states otherwise.
 var (
 	// future is after every zero_since the tests create.
 	future = time.Now().Add(24 * time.Hour)
@@ -96,6 +96,24 @@ func testZeroSinceFollowsReferences(e *env) {
 	if got.Linked {
 		e.t.Errorf("the blob of a deleted object is listed as linked")
 	}
+}
+
+func testLookupBlobRestartsGracePeriod(e *env) {
+	layer := e.linkBlob("app", "layer")
+	first, ok := findUnreferenced(e.unreferenced(future), layer.Digest)
+	if !ok {
+		e.t.Fatalf("linked blob not listed as unreferenced")
+	}
+	// Wait until this process's clock, which LookupBlob reads, has passed
+	// the link time.
+	for !time.Now().After(first.ZeroSince) {
+	}
+
+	if _, err := e.store.LookupBlob(e.ctx, "app", layer.Digest); err != nil {
+		e.t.Fatalf("LookupBlob: %v", err)
+	}
+	e.wantUnreferenced(layer.Digest, first.ZeroSince.Add(time.Nanosecond), false)
+	e.wantUnreferenced(layer.Digest, future, true)
 }
 
 func testLinkBlobRestartsGracePeriod(e *env) {

@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"AbortMultipartUpload", testAbortMultipartUpload},
 		{"ZeroSinceFollowsReferences", testZeroSinceFollowsReferences},
 		{"LinkBlobRestartsGracePeriod", testLinkBlobRestartsGracePeriod},
+		{"LookupBlobRestartsGracePeriod", testLookupBlobRestartsGracePeriod},
 		{"UnlinkUnreferencedBlob", testUnlinkUnreferencedBlob},
 		{"DeleteUnreferencedBlob", testDeleteUnreferencedBlob},
 		{"ListAndFindBlobs", testListAndFindBlobs},

@@ -15,7 +15,7 @@ import (
 
 // LinkBlob records b when it is new, creates repo when it is new, and links
 // the blob to the repository. Linking a blob that is already linked does
-// nothing. An existing blob row keeps its size and reference count; while
+// nothing. An existing blob row keeps its size and reference count. While
 // that count is zero, its zero_since restarts at the current time, so that
 // garbage collection gives the push that linked it a full grace period.
 func (s *Store) LinkBlob(ctx context.Context, repo string, b metadata.Blob) error {
@@ -43,23 +43,32 @@ func (s *Store) LinkBlob(ctx context.Context, repo string, b metadata.Blob) erro
 	return nil
 }
 
-// lookupBlobQuery selects the size of a blob linked to a repository.
-const lookupBlobQuery = `SELECT b.size
+// lookupBlobQuery selects the size and reference count of a blob linked to
+// a repository.
+const lookupBlobQuery = `SELECT b.size, b.refcount
 	FROM repositories r
 	JOIN repository_blobs rb ON rb.repository_id = r.id
 	JOIN blobs b ON b.digest = rb.digest
 	WHERE r.name = $1 AND rb.digest = $2`
 
 // LookupBlob returns the blob when it is linked to repo, else an error
-// wrapping metadata.ErrNotFound.
+// wrapping metadata.ErrNotFound. Looking up a blob that nothing references
+// restarts its zero_since, because a client that finds the blob skips its
+// upload and may reference it in a manifest next.
 func (s *Store) LookupBlob(ctx context.Context, repo string, d digest.Digest) (metadata.Blob, error) {
 	b := metadata.Blob{Digest: d}
-	err := s.pool.QueryRow(ctx, lookupBlobQuery, repo, string(d)).Scan(&b.Size)
+	var refcount int64
+	err := s.pool.QueryRow(ctx, lookupBlobQuery, repo, string(d)).Scan(&b.Size, &refcount)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return metadata.Blob{}, fmt.Errorf("blob %s in %s: %w", d, repo, metadata.ErrNotFound)
 	}
 	if err != nil {
 		return metadata.Blob{}, fmt.Errorf("look up blob %s in %s: %w", d, repo, err)
+	}
+	if refcount == 0 {
+		if err := s.restartGracePeriod(ctx, d); err != nil {
+			return metadata.Blob{}, fmt.Errorf("look up blob %s in %s: %w", d, repo, err)
+		}
 	}
 	return b, nil
 }

@@ -100,13 +100,14 @@ func (s *Store) ListUnreferencedBlobs(ctx context.Context, before time.Time, aft
 
 // UnlinkUnreferencedBlob removes the repository links of blob d and
 // restarts its zero_since when its reference count has been zero since
-// before the given time. It deletes the links before it locks the blob row:
-// a PutManifest that checked a link holds it with FOR KEY SHARE until it
-// has counted its reference on the blob row, so the delete waits for that
-// PutManifest and the check then finds the count it added, while a
-// PutManifest that checks a link after the delete waits for this
-// transaction and finds no link if it commits. A blob without links is left
-// as it is.
+// before the given time. A blob without links is left as it is.
+//
+// It deletes the links before it locks the blob row. A PutManifest that
+// checked a link holds it with FOR KEY SHARE until it has counted its
+// reference on the blob row, so the delete waits for that PutManifest, and
+// the check then finds the count it added. A PutManifest that checks a link
+// after the delete waits for this transaction and finds no link if it
+// commits.
 func (s *Store) UnlinkUnreferencedBlob(ctx context.Context, d digest.Digest, before time.Time) (int64, error) {
 	var removed int64
 	err := s.write(ctx, func(tx pgx.Tx) error {
@@ -139,9 +140,9 @@ func (s *Store) UnlinkUnreferencedBlob(ctx context.Context, d digest.Digest, bef
 // DeleteUnreferencedBlob deletes the row of blob d when no repository links
 // it, its reference count has been zero since before the given time, and no
 // manifest or object row names it. The row stays locked with FOR UPDATE from
-// the check to the delete: LinkBlob and PutObject lock it (or, inserting a
-// link or an object row, take FOR KEY SHARE on it) before they use it, so
-// they wait and then create a new row.
+// the check to the delete. LinkBlob and PutObject lock it, or take FOR KEY
+// SHARE on it when they insert a link or an object row, so they wait for
+// the delete and then create a new row.
 func (s *Store) DeleteUnreferencedBlob(ctx context.Context, d digest.Digest, before time.Time) (metadata.UnreferencedBlob, error) {
 	var b metadata.UnreferencedBlob
 	err := s.write(ctx, func(tx pgx.Tx) error {
@@ -202,6 +203,16 @@ func checkUnreferenced(ctx context.Context, tx pgx.Tx, d digest.Digest, before t
 		return b, fmt.Errorf("blob %s is unreferenced only since %s: %w", d, b.ZeroSince.Format(time.RFC3339Nano), metadata.ErrConflict)
 	}
 	return b, nil
+}
+
+// restartGracePeriod sets the zero_since of blob d to the current time
+// when nothing references the blob.
+func (s *Store) restartGracePeriod(ctx context.Context, d digest.Digest) error {
+	const restart = `UPDATE blobs SET zero_since = $2 WHERE digest = $1 AND refcount = 0`
+	if _, err := s.pool.Exec(ctx, restart, string(d), time.Now().UTC().UnixNano()); err != nil {
+		return fmt.Errorf("restart grace period of blob %s: %w", d, err)
+	}
+	return nil
 }
 
 // ListUploadsBefore returns up to limit upload sessions with IDs after the

@@ -29,12 +29,44 @@ const (
 	orphanReferrerCondition = unrootedCondition + ` AND m.subject IS NOT NULL AND NOT ` + liveSubjectCondition
 )
 
+// Queries of the manifest rules: a listing after a cursor, ordered by
+// repository name and digest, and a check of one manifest.
+const (
+	listManifestsPrefix = `SELECT r.name, m.digest, m.subject, m.size, m.created
+		FROM manifests m JOIN repositories r ON r.id = m.repository_id
+		WHERE (r.name, m.digest) > ($1, $2) AND m.created < $3 AND `
+	listManifestsSuffix = `
+		ORDER BY r.name, m.digest LIMIT $4`
+	checkManifestPrefix = `SELECT EXISTS (SELECT 1 FROM manifests m
+		WHERE m.repository_id = $1 AND m.digest = $2 AND m.created < $3 AND `
+)
+
+// manifestRule is a selection of manifests for garbage collection.
+type manifestRule struct {
+	list  string // lists the manifests created before a time, after a cursor
+	check string // checks one manifest, created before a time, against the rule
+	kind  string // describes a manifest the rule selects, in errors
+}
+
+var (
+	untaggedRule = manifestRule{
+		list:  listManifestsPrefix + untaggedCondition + listManifestsSuffix,
+		check: checkManifestPrefix + untaggedCondition + `)`,
+		kind:  "untagged",
+	}
+	orphanReferrerRule = manifestRule{
+		list:  listManifestsPrefix + orphanReferrerCondition + listManifestsSuffix,
+		check: checkManifestPrefix + orphanReferrerCondition + `)`,
+		kind:  "an orphan referrer",
+	}
+)
+
 // ListUntaggedManifests returns up to limit manifests after the cursor that
 // were created before the given time, that no tag or index references, and
 // whose subject, if any, is not live. A limit of zero or less returns every
 // remaining manifest.
 func (s *Store) ListUntaggedManifests(ctx context.Context, before time.Time, after metadata.ManifestCursor, limit int) ([]metadata.ManifestRef, error) {
-	refs, err := s.listManifestsWhere(ctx, untaggedCondition, before, after, limit)
+	refs, err := s.listManifests(ctx, untaggedRule, before, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list untagged manifests: %w", err)
 	}
@@ -46,22 +78,17 @@ func (s *Store) ListUntaggedManifests(ctx context.Context, before time.Time, aft
 // no tag or index references. A limit of zero or less returns every
 // remaining manifest.
 func (s *Store) ListOrphanReferrers(ctx context.Context, before time.Time, after metadata.ManifestCursor, limit int) ([]metadata.ManifestRef, error) {
-	refs, err := s.listManifestsWhere(ctx, orphanReferrerCondition, before, after, limit)
+	refs, err := s.listManifests(ctx, orphanReferrerRule, before, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list orphan referrers: %w", err)
 	}
 	return refs, nil
 }
 
-// listManifestsWhere returns the manifests after the cursor, ordered by
-// repository name and digest, that were created before the given time and
-// meet condition.
-func (s *Store) listManifestsWhere(ctx context.Context, condition string, before time.Time, after metadata.ManifestCursor, limit int) ([]metadata.ManifestRef, error) {
-	query := `SELECT r.name, m.digest, m.subject, m.size, m.created
-		FROM manifests m JOIN repositories r ON r.id = m.repository_id
-		WHERE (r.name, m.digest) > ($1, $2) AND m.created < $3 AND ` + condition + `
-		ORDER BY r.name, m.digest LIMIT $4`
-	rows, err := s.pool.Query(ctx, query, after.Repository, string(after.Digest), before.UTC().UnixNano(), sqlLimit(limit))
+// listManifests returns the manifests that rule selects after the cursor,
+// ordered by repository name and digest, and created before the given time.
+func (s *Store) listManifests(ctx context.Context, rule manifestRule, before time.Time, after metadata.ManifestCursor, limit int) ([]metadata.ManifestRef, error) {
+	rows, err := s.pool.Query(ctx, rule.list, after.Repository, string(after.Digest), before.UTC().UnixNano(), sqlLimit(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -85,28 +112,28 @@ func (s *Store) listManifestsWhere(ctx context.Context, condition string, before
 // DeleteUntaggedManifest deletes manifest d of repo when it still meets the
 // conditions of ListUntaggedManifests, checked in the same transaction.
 func (s *Store) DeleteUntaggedManifest(ctx context.Context, repo string, d digest.Digest, before time.Time) error {
-	return s.deleteManifestWhere(ctx, repo, d, untaggedCondition, before, "untagged")
+	return s.deleteManifest(ctx, repo, d, untaggedRule, before)
 }
 
 // DeleteOrphanReferrer deletes manifest d of repo when it still meets the
 // conditions of ListOrphanReferrers, checked in the same transaction.
 func (s *Store) DeleteOrphanReferrer(ctx context.Context, repo string, d digest.Digest, before time.Time) error {
-	return s.deleteManifestWhere(ctx, repo, d, orphanReferrerCondition, before, "an orphan referrer")
+	return s.deleteManifest(ctx, repo, d, orphanReferrerRule, before)
 }
 
-// deleteManifestWhere deletes manifest d of repo as DeleteManifest does when
-// it was created before the given time and meets condition. It returns an
-// error wrapping metadata.ErrConflict when the manifest is stored but no
-// longer qualifies, described by kind, and one wrapping metadata.ErrNotFound
-// when it is not stored. The manifest row is locked with FOR UPDATE before
+// deleteManifest deletes manifest d of repo as DeleteManifest does when it
+// was created before the given time and rule selects it. It returns an
+// error wrapping metadata.ErrConflict when the manifest is stored but the
+// rule no longer selects it, and one wrapping metadata.ErrNotFound when it
+// is not stored. The manifest row is locked with FOR UPDATE before
 // the check: PutManifest locks it with FOR SHARE before it moves a tag to
 // it, and an index push with FOR KEY SHARE before it lists it, so neither
-// can change the answer between the check and the delete.
+// can change the result of the check before the delete.
 //
 // NOTE: a push of the subject does not lock its referrers, so a referrer
 // older than the cutoff whose subject is pushed again while this runs may
 // be deleted.
-func (s *Store) deleteManifestWhere(ctx context.Context, repo string, d digest.Digest, condition string, before time.Time, kind string) error {
+func (s *Store) deleteManifest(ctx context.Context, repo string, d digest.Digest, rule manifestRule, before time.Time) error {
 	notFound := fmt.Errorf("manifest %s in %s: %w", d, repo, metadata.ErrNotFound)
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		repoID, err := repositoryID(ctx, tx, repo)
@@ -125,13 +152,11 @@ func (s *Store) deleteManifestWhere(ctx context.Context, repo string, d digest.D
 		}
 
 		var qualifies bool
-		query := `SELECT EXISTS (SELECT 1 FROM manifests m
-			WHERE m.repository_id = $1 AND m.digest = $2 AND m.created < $3 AND ` + condition + `)`
-		if err := tx.QueryRow(ctx, query, repoID, string(d), before.UTC().UnixNano()).Scan(&qualifies); err != nil {
+		if err := tx.QueryRow(ctx, rule.check, repoID, string(d), before.UTC().UnixNano()).Scan(&qualifies); err != nil {
 			return fmt.Errorf("check manifest: %w", err)
 		}
 		if !qualifies {
-			return fmt.Errorf("manifest %s in %s is no longer %s: %w", d, repo, kind, metadata.ErrConflict)
+			return fmt.Errorf("manifest %s in %s is no longer %s: %w", d, repo, rule.kind, metadata.ErrConflict)
 		}
 		return deleteManifestRows(ctx, tx, repoID, d)
 	})

@@ -76,31 +76,38 @@ func (s *Store) FindStagedKeys(ctx context.Context, keys []string) ([]string, er
 func (s *Store) findExisting(ctx context.Context, query string, values []string) ([]string, error) {
 	var found []string
 	for batch := range slices.Chunk(values, findBatch) {
-		args := make([]any, len(batch))
-		for i, v := range batch {
-			args[i] = v
-		}
-		placeholders := "(" + strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",") + ")"
-		rows, err := s.reader.QueryContext(ctx, query+placeholders, args...)
+		rows, err := s.queryStrings(ctx, query+"("+strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+")", batch)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var v string
-			if err := rows.Scan(&v); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			found = append(found, v)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
+		found = append(found, rows...)
 	}
 	slices.Sort(found)
 	return slices.Compact(found), nil
+}
+
+// queryStrings runs query with args and returns the first column of every
+// row.
+func (s *Store) queryStrings(ctx context.Context, query string, args []string) ([]string, error) {
+	values := make([]any, len(args))
+	for i, v := range args {
+		values[i] = v
+	}
+	rows, err := s.reader.QueryContext(ctx, query, values...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // ListUnreferencedBlobs returns up to limit blobs with digests after the
@@ -234,6 +241,16 @@ func checkUnreferenced(ctx context.Context, tx *sql.Tx, d digest.Digest, before 
 		return b, fmt.Errorf("blob %s is unreferenced only since %s: %w", d, b.ZeroSince.Format(time.RFC3339Nano), metadata.ErrConflict)
 	}
 	return b, nil
+}
+
+// restartGracePeriod sets the zero_since of blob d to the current time
+// when nothing references the blob.
+func (s *Store) restartGracePeriod(ctx context.Context, d digest.Digest) error {
+	const restart = `UPDATE blobs SET zero_since = ? WHERE digest = ? AND refcount = 0`
+	if _, err := s.writer.ExecContext(ctx, restart, time.Now().UTC().UnixNano(), string(d)); err != nil {
+		return fmt.Errorf("restart grace period of blob %s: %w", d, err)
+	}
+	return nil
 }
 
 // ListUploadsBefore returns up to limit upload sessions with IDs after the

@@ -28,12 +28,44 @@ const (
 	orphanReferrerCondition = unrootedCondition + ` AND m.subject IS NOT NULL AND NOT ` + liveSubjectCondition
 )
 
+// Queries of the manifest rules: a listing after a cursor, ordered by
+// repository name and digest, and a check of one manifest.
+const (
+	listManifestsPrefix = `SELECT r.name, m.digest, m.subject, m.size, m.created
+		FROM manifests m JOIN repositories r ON r.id = m.repository_id
+		WHERE (r.name, m.digest) > (?, ?) AND m.created < ? AND `
+	listManifestsSuffix = `
+		ORDER BY r.name, m.digest LIMIT ?`
+	checkManifestPrefix = `SELECT EXISTS (SELECT 1 FROM manifests m
+		WHERE m.repository_id = ? AND m.digest = ? AND m.created < ? AND `
+)
+
+// manifestRule is a selection of manifests for garbage collection.
+type manifestRule struct {
+	list  string // lists the manifests created before a time, after a cursor
+	check string // checks one manifest, created before a time, against the rule
+	kind  string // describes a manifest the rule selects, in errors
+}
+
+var (
+	untaggedRule = manifestRule{
+		list:  listManifestsPrefix + untaggedCondition + listManifestsSuffix,
+		check: checkManifestPrefix + untaggedCondition + `)`,
+		kind:  "untagged",
+	}
+	orphanReferrerRule = manifestRule{
+		list:  listManifestsPrefix + orphanReferrerCondition + listManifestsSuffix,
+		check: checkManifestPrefix + orphanReferrerCondition + `)`,
+		kind:  "an orphan referrer",
+	}
+)
+
 // ListUntaggedManifests returns up to limit manifests after the cursor that
 // were created before the given time, that no tag or index references, and
 // whose subject, if any, is not live. A limit of zero or less returns every
 // remaining manifest.
 func (s *Store) ListUntaggedManifests(ctx context.Context, before time.Time, after metadata.ManifestCursor, limit int) ([]metadata.ManifestRef, error) {
-	refs, err := s.listManifestsWhere(ctx, untaggedCondition, before, after, limit)
+	refs, err := s.listManifests(ctx, untaggedRule, before, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list untagged manifests: %w", err)
 	}
@@ -45,22 +77,17 @@ func (s *Store) ListUntaggedManifests(ctx context.Context, before time.Time, aft
 // no tag or index references. A limit of zero or less returns every
 // remaining manifest.
 func (s *Store) ListOrphanReferrers(ctx context.Context, before time.Time, after metadata.ManifestCursor, limit int) ([]metadata.ManifestRef, error) {
-	refs, err := s.listManifestsWhere(ctx, orphanReferrerCondition, before, after, limit)
+	refs, err := s.listManifests(ctx, orphanReferrerRule, before, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list orphan referrers: %w", err)
 	}
 	return refs, nil
 }
 
-// listManifestsWhere returns the manifests after the cursor, ordered by
-// repository name and digest, that were created before the given time and
-// meet condition.
-func (s *Store) listManifestsWhere(ctx context.Context, condition string, before time.Time, after metadata.ManifestCursor, limit int) ([]metadata.ManifestRef, error) {
-	query := `SELECT r.name, m.digest, m.subject, m.size, m.created
-		FROM manifests m JOIN repositories r ON r.id = m.repository_id
-		WHERE (r.name, m.digest) > (?, ?) AND m.created < ? AND ` + condition + `
-		ORDER BY r.name, m.digest LIMIT ?`
-	rows, err := s.reader.QueryContext(ctx, query, after.Repository, string(after.Digest), before.UTC().UnixNano(), sqlLimit(limit))
+// listManifests returns the manifests that rule selects after the cursor,
+// ordered by repository name and digest, and created before the given time.
+func (s *Store) listManifests(ctx context.Context, rule manifestRule, before time.Time, after metadata.ManifestCursor, limit int) ([]metadata.ManifestRef, error) {
+	rows, err := s.reader.QueryContext(ctx, rule.list, after.Repository, string(after.Digest), before.UTC().UnixNano(), sqlLimit(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -88,21 +115,21 @@ func (s *Store) listManifestsWhere(ctx context.Context, condition string, before
 // DeleteUntaggedManifest deletes manifest d of repo when it still meets the
 // conditions of ListUntaggedManifests, checked in the same transaction.
 func (s *Store) DeleteUntaggedManifest(ctx context.Context, repo string, d digest.Digest, before time.Time) error {
-	return s.deleteManifestWhere(ctx, repo, d, untaggedCondition, before, "untagged")
+	return s.deleteManifest(ctx, repo, d, untaggedRule, before)
 }
 
 // DeleteOrphanReferrer deletes manifest d of repo when it still meets the
 // conditions of ListOrphanReferrers, checked in the same transaction.
 func (s *Store) DeleteOrphanReferrer(ctx context.Context, repo string, d digest.Digest, before time.Time) error {
-	return s.deleteManifestWhere(ctx, repo, d, orphanReferrerCondition, before, "an orphan referrer")
+	return s.deleteManifest(ctx, repo, d, orphanReferrerRule, before)
 }
 
-// deleteManifestWhere deletes manifest d of repo as DeleteManifest does when
-// it was created before the given time and meets condition. It returns an
-// error wrapping metadata.ErrConflict when the manifest is stored but no
-// longer qualifies, described by kind, and one wrapping metadata.ErrNotFound
-// when it is not stored.
-func (s *Store) deleteManifestWhere(ctx context.Context, repo string, d digest.Digest, condition string, before time.Time, kind string) error {
+// deleteManifest deletes manifest d of repo as DeleteManifest does when it
+// was created before the given time and rule selects it. It returns an
+// error wrapping metadata.ErrConflict when the manifest is stored but the
+// rule no longer selects it, and one wrapping metadata.ErrNotFound when it
+// is not stored.
+func (s *Store) deleteManifest(ctx context.Context, repo string, d digest.Digest, rule manifestRule, before time.Time) error {
 	notFound := fmt.Errorf("manifest %s in %s: %w", d, repo, metadata.ErrNotFound)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		repoID, err := repositoryID(ctx, tx, repo)
@@ -114,9 +141,7 @@ func (s *Store) deleteManifestWhere(ctx context.Context, repo string, d digest.D
 		}
 
 		var qualifies bool
-		query := `SELECT EXISTS (SELECT 1 FROM manifests m
-			WHERE m.repository_id = ? AND m.digest = ? AND m.created < ? AND ` + condition + `)`
-		if err := tx.QueryRowContext(ctx, query, repoID, string(d), before.UTC().UnixNano()).Scan(&qualifies); err != nil {
+		if err := tx.QueryRowContext(ctx, rule.check, repoID, string(d), before.UTC().UnixNano()).Scan(&qualifies); err != nil {
 			return fmt.Errorf("check manifest: %w", err)
 		}
 		if !qualifies {
@@ -127,7 +152,7 @@ func (s *Store) deleteManifestWhere(ctx context.Context, repo string, d digest.D
 			if !exists {
 				return notFound
 			}
-			return fmt.Errorf("manifest %s in %s is no longer %s: %w", d, repo, kind, metadata.ErrConflict)
+			return fmt.Errorf("manifest %s in %s is no longer %s: %w", d, repo, rule.kind, metadata.ErrConflict)
 		}
 		return deleteManifestRows(ctx, tx, repoID, d)
 	})
