@@ -16,8 +16,8 @@ import (
 const listKeyPrefix = "key-"
 
 // runListings is workload (c): fill a small and a large bucket with empty
-// objects, then time ListObjectsV2 calls that start at random keys in each.
-// Only the fill of the large bucket is reported; the small one takes a
+// objects, then time ListObjectsV2 calls to each.
+// Only the fill of the large bucket is reported, because the small one takes a
 // fraction of a second.
 func runListings(ctx context.Context, b *bench) ([]result, error) {
 	small, large := b.cfg.listSmallKeys, b.cfg.listLargeKeys
