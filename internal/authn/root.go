@@ -116,7 +116,10 @@ func generateRoot(dataDir, path string, announce io.Writer) (*Root, error) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return nil, fmt.Errorf("store root credentials: %w", err)
 	}
-	fmt.Fprintf(announce, "\nGenerated root credentials (shown only this once; set COFFER_ROOT_USER and COFFER_ROOT_PASSWORD to choose your own):\n  user:     %s\n  password: %s\n\n", user, password)
+	_, err = fmt.Fprintf(announce, "\nGenerated root credentials (shown only this once; set COFFER_ROOT_USER and COFFER_ROOT_PASSWORD to choose your own):\n  user:     %s\n  password: %s\n\n", user, password)
+	if err != nil {
+		return nil, fmt.Errorf("print generated root credentials: %w; delete %s and start again", err, path)
+	}
 	return &Root{user: user, secret: password, bcrypt: hash}, nil
 }
 

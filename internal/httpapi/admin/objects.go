@@ -78,7 +78,7 @@ func writeObjectError(w http.ResponseWriter, r *http.Request, err error) {
 			continue
 		}
 		detail := err.Error()
-		if entry.err == storage.ErrThrottled || entry.err == storage.ErrUnavailable {
+		if errors.Is(entry.err, storage.ErrUnavailable) {
 			detail = unavailable(w, r, err)
 		}
 		WriteProblem(w, r, entry.status, detail)

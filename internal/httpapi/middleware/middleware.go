@@ -97,7 +97,9 @@ func Logging(base *slog.Logger, next http.Handler) http.Handler {
 // used to cut a stream short on purpose, passes through.
 func Recover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
+		// The deferred function reads the request's own context; contextcheck
+		// cannot see that through recover().
+		defer func() { //nolint:contextcheck // uses r.Context(), see above
 			v := recover()
 			if v == nil {
 				return

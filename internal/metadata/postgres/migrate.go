@@ -85,7 +85,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	// After Commit the deferred Rollback does nothing, so it only undoes a
 	// failed run.
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 
 	schema, err := lockSchema(ctx, tx)
 	if err != nil {

@@ -64,13 +64,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// Migrations run before the reader pool opens, so that readers find the
 	// file already in WAL mode and at the current schema.
 	if err := migrate(ctx, writer); err != nil {
-		writer.Close()
+		_ = writer.Close()
 		return nil, fmt.Errorf("migrate sqlite metadata store %s: %w", path, err)
 	}
 
 	reader, err := sql.Open("sqlite", dataSourceName(path, true))
 	if err != nil {
-		writer.Close()
+		_ = writer.Close()
 		return nil, fmt.Errorf("open sqlite metadata store %s: %w", path, err)
 	}
 	readers := max(minReaders, runtime.GOMAXPROCS(0))
@@ -81,11 +81,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	s := &Store{writer: writer, reader: reader}
 	if err := s.read.prepare(ctx, reader); err != nil {
-		s.Close()
+		_ = s.Close()
 		return nil, fmt.Errorf("open sqlite metadata store %s: %w", path, err)
 	}
 	if err := s.Ping(ctx); err != nil {
-		s.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil

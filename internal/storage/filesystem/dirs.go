@@ -76,7 +76,7 @@ func syncDir(dir string) error {
 		return fmt.Errorf("open directory %q to sync it: %w", dir, err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("sync directory %q: %w", dir, err)
 	}
 	if err := f.Close(); err != nil {

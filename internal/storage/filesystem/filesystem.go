@@ -77,16 +77,16 @@ func (d *Driver) Reader(ctx context.Context, key string, offset int64) (io.ReadC
 	}
 	size, err := regularSize(file)
 	if err != nil {
-		file.Close()
+		_ = file.Close()
 		return nil, fileError(fmt.Sprintf("read %q", key), err)
 	}
 	if offset < 0 || offset > size {
-		file.Close()
+		_ = file.Close()
 		return nil, fmt.Errorf("read %q: %w: offset %d is outside the content of %d bytes",
 			key, storage.ErrInvalidOffset, offset, size)
 	}
 	if _, err := file.Seek(offset, io.SeekStart); err != nil {
-		file.Close()
+		_ = file.Close()
 		return nil, fmt.Errorf("read %q: seek to offset %d: %w", key, offset, err)
 	}
 	return file, nil

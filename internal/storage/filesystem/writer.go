@@ -84,19 +84,19 @@ func openAt(path, key string, offset int64) (*os.File, error) {
 
 	size, err := regularSize(file)
 	if err != nil {
-		file.Close()
+		_ = file.Close()
 		return nil, fileError(op, err)
 	}
 	if offset > size {
-		file.Close()
+		_ = file.Close()
 		return nil, fmt.Errorf("%s: %w: the content has only %d bytes", op, storage.ErrInvalidOffset, size)
 	}
 	if err := file.Truncate(offset); err != nil {
-		file.Close()
+		_ = file.Close()
 		return nil, fmt.Errorf("%s: truncate: %w", op, err)
 	}
 	if _, err := file.Seek(offset, io.SeekStart); err != nil {
-		file.Close()
+		_ = file.Close()
 		return nil, fmt.Errorf("%s: seek: %w", op, err)
 	}
 	return file, nil

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -107,7 +106,10 @@ func repositoryRoot() (string, error) {
 // buildVersityGW builds versitygw in a throwaway module and returns the binary.
 func buildVersityGW(t *testing.T) string {
 	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("find the go command to build versitygw: %v", err)
+	}
 	dir := t.TempDir()
 	binary := filepath.Join(t.TempDir(), "versitygw")
 	steps := [][]string{

@@ -107,7 +107,7 @@ func testWriterSize(t *testing.T, d storage.Driver) {
 	if err != nil {
 		t.Fatalf("Writer at 2: %v", err)
 	}
-	defer w.Close()
+	defer func() { _ = w.Close() }()
 	if got := w.Size(); got != 2 {
 		t.Errorf("Size of writer at offset 2 = %d, want 2", got)
 	}

@@ -196,7 +196,8 @@ func tableCommand(paths []string) error {
 
 // freePortCommand prints a TCP port that was free on 127.0.0.1 a moment ago.
 func freePortCommand() error {
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	var config net.ListenConfig
+	listener, err := config.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("find a free port: %w", err)
 	}
