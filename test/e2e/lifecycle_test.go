@@ -61,7 +61,10 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	client := newOCIClient(srv.addr)
 	location := client.startUpload(t, "e2e/shutdown")
 
-	const size = 1 << 20
+	// The body pauses after 32 MiB, more than loopback socket buffers hold
+	// (a few MiB), so by then the server must be reading the request: it is
+	// in flight, not merely queued on an idle connection.
+	const size = 64 << 20
 	stalled := make(chan struct{})
 	release := make(chan struct{})
 	body := &pausingReader{r: patternSlice(9, 0, size), pauseAfter: size / 2, paused: func() { close(stalled) }, release: release}
