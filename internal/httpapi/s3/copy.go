@@ -46,7 +46,7 @@ func (h *Handler) copySource(r *http.Request) (*metadata.Object, error) {
 }
 
 // copyConditionsHold evaluates x-amz-copy-source-if-match, -if-none-match,
-// -if-modified-since and -if-unmodified-since; S3 answers 412 for any that
+// -if-modified-since and -if-unmodified-since. S3 returns 412 when any of them
 // fails.
 func copyConditionsHold(r *http.Request, src *metadata.Object) bool {
 	modified := src.Modified.Truncate(time.Second)
@@ -128,7 +128,7 @@ type attributeParts struct {
 	} `xml:"Part"`
 }
 
-// getObjectAttributes answers GET ?attributes with the attributes named in
+// getObjectAttributes serves GET ?attributes with the attributes named in
 // x-amz-object-attributes.
 func (h *Handler) getObjectAttributes(w http.ResponseWriter, r *http.Request, req *request) error {
 	o, err := h.store.Object(r.Context(), req.bucket, req.key)
