@@ -34,8 +34,8 @@ func TestPercentileSmallInputs(t *testing.T) {
 	if got := percentile(nil, 50); got != 0 {
 		t.Errorf("percentile of no values = %v, expected 0", got)
 	}
-	one := []time.Duration{7 * time.Millisecond}
-	if got := percentile(one, 99); got != 7*time.Millisecond {
+	single := []time.Duration{7 * time.Millisecond}
+	if got := percentile(single, 99); got != 7*time.Millisecond {
 		t.Errorf("percentile of one value = %v, expected 7ms", got)
 	}
 }
