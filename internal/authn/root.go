@@ -1,6 +1,6 @@
 // Package authn turns request credentials into a Principal. This version
-// knows the root user; Keycloak tokens, personal access tokens and S3
-// access keys plug in behind the same Authenticator seam.
+// supports the root user. Keycloak tokens, personal access tokens and S3
+// access keys are meant to plug in behind the same Authenticator seam.
 package authn
 
 import (

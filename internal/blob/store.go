@@ -110,7 +110,7 @@ func (s *Store) Delete(ctx context.Context, d digest.Digest) error {
 	return nil
 }
 
-// Ping checks that the storage driver answers.
+// Ping checks that the storage driver responds.
 func (s *Store) Ping(ctx context.Context) error {
 	err := s.driver.Walk(ctx, "blobs/none", func(storage.Info) error { return nil })
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {

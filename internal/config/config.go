@@ -238,7 +238,7 @@ type CORS struct {
 	// "https://ci.example.com"; "*" allows any. Empty (the default)
 	// disables CORS. As an environment variable: a comma-separated list.
 	AllowedOrigins []string `yaml:"allowed_origins"`
-	// MaxAge is how long browsers may cache a preflight answer. Default 10m.
+	// MaxAge is how long browsers may cache a preflight response. Default 10m.
 	MaxAge time.Duration `yaml:"max_age"`
 }
 

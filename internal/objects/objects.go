@@ -2,7 +2,8 @@
 // multipart uploads over the shared content-addressed blob store. An
 // object's bytes are a blob named by their SHA-256 digest, so an object
 // equal to an OCI layer, or to another object, is stored once. The package
-// knows nothing of HTTP; the s3 adapter maps its errors onto S3 error codes.
+// does not depend on HTTP. The s3 adapter maps its errors onto S3 error
+// codes.
 package objects
 
 import (
@@ -34,7 +35,7 @@ var (
 	ErrInvalidArgument    = errors.New("invalid argument")
 )
 
-// Metadata is what the objects domain needs from the metadata store.
+// Metadata is the part of the metadata store that the objects domain uses.
 type Metadata interface {
 	metadata.Buckets
 	metadata.Objects

@@ -20,7 +20,7 @@ const (
 	MediaTypeEmptyJSON      = "application/vnd.oci.empty.v1+json"
 )
 
-// manifestKinds tells, for each accepted media type, whether it is an index.
+// manifestKinds maps each accepted media type to whether it is an index.
 var manifestKinds = map[string]bool{
 	MediaTypeOCIManifest:    false,
 	MediaTypeDockerManifest: false,

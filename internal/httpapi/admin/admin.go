@@ -68,7 +68,7 @@ type Problem struct {
 	Instance string `json:"instance,omitempty"`
 }
 
-// WriteProblem answers with a problem details body.
+// WriteProblem writes a problem details body.
 func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
 	body, _ := json.Marshal(Problem{
 		Type:     "about:blank",
@@ -83,7 +83,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 	_, _ = w.Write(body)
 }
 
-// Challenge answers an unauthenticated management request.
+// Challenge rejects an unauthenticated management request with 401.
 func Challenge(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
 	WriteProblem(w, r, http.StatusUnauthorized, "authentication required: send the root credentials with HTTP Basic")

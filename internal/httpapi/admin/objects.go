@@ -20,7 +20,7 @@ import (
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
-// Objects is what the native object API needs from the objects domain.
+// Objects is the part of the objects domain that the native object API uses.
 type Objects interface {
 	CreateBucket(ctx context.Context, name, region string) error
 	Buckets(ctx context.Context) ([]metadata.Bucket, error)
@@ -71,7 +71,7 @@ var objectErrors = []struct {
 	{storage.ErrUnavailable, http.StatusServiceUnavailable},
 }
 
-// writeObjectError answers with the problem details of a domain error.
+// writeObjectError writes the problem details of a domain error.
 func writeObjectError(w http.ResponseWriter, r *http.Request, err error) {
 	for _, entry := range objectErrors {
 		if !errors.Is(err, entry.err) {
@@ -403,7 +403,7 @@ func (h *Handler) cancelSession(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// writeObjectCreated answers a stored object with 201, its ETag and its JSON form.
+// writeObjectCreated writes 201 with a stored object's ETag and JSON form.
 func writeObjectCreated(w http.ResponseWriter, o *metadata.Object) {
 	w.Header().Set("ETag", `"`+string(o.Blob)+`"`)
 	w.Header().Set("Content-Type", "application/json")

@@ -13,7 +13,7 @@ type CORSOptions struct {
 	// AllowedOrigins lists the origins allowed, such as
 	// "https://ci.example.com"; "*" allows any. Empty disables CORS.
 	AllowedOrigins []string
-	// MaxAge is how long a browser may cache a preflight answer.
+	// MaxAge is how long a browser may cache a preflight response.
 	MaxAge time.Duration
 }
 
@@ -27,7 +27,7 @@ var corsExposedHeaders = strings.Join([]string{
 
 const corsAllowedMethods = "GET, HEAD, PUT, POST, PATCH, DELETE"
 
-// CORS answers preflight requests from allowed origins and adds the CORS
+// CORS responds to preflight requests from allowed origins and adds the CORS
 // headers to their other requests. Preflights carry no credentials, so
 // CORS sits outside authentication.
 func CORS(opts CORSOptions, next http.Handler) http.Handler {

@@ -119,7 +119,7 @@ type Authenticator interface {
 	Verify(user, password string) (authn.Principal, error)
 }
 
-// Challenge answers a request that carries no valid credentials.
+// Challenge writes the response to a request without valid credentials.
 type Challenge func(w http.ResponseWriter, r *http.Request)
 
 // RequireBasic admits requests with valid HTTP Basic credentials and calls

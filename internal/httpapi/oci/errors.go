@@ -86,8 +86,8 @@ func lookupCode(err error) (errorCode, bool) {
 	return errInternal, false
 }
 
-// writeError answers with the OCI error body of err. Unknown errors are
-// logged and answered with a generic message, so internals never leak.
+// writeError writes the OCI error body of err. Unknown errors are logged
+// and get a generic message, so internals never leak.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, known := lookupCode(err)
 	message := err.Error()
@@ -95,7 +95,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		message = unavailable(w, r, err)
 	}
 	if !known && r.Context().Err() != nil {
-		// The client went away; nobody reads this answer.
+		// The client went away, so no response is written.
 		telemetry.Logger(r.Context()).Info("request cancelled by the client", "error", err)
 		return
 	}
@@ -127,7 +127,7 @@ func unavailable(w http.ResponseWriter, r *http.Request, err error) string {
 	return "the storage backend is unavailable; retry after " + seconds + " seconds"
 }
 
-// Challenge answers a request without valid credentials with 401 and a
+// Challenge rejects a request without valid credentials with 401 and a
 // Basic challenge, as OCI clients expect before they send credentials.
 func Challenge(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)

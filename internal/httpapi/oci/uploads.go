@@ -34,7 +34,7 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) 
 }
 
 // tryMount mounts a blob from another repository and reports whether it
-// answered. Without from, any repository holding the blob is the source
+// wrote a response. Without from, any repository holding the blob is the source
 // (an anonymous mount). When no source holds the blob, the caller falls
 // back to a new upload session, as the specification requires.
 func (h *Handler) tryMount(w http.ResponseWriter, r *http.Request, name, mount, from string) bool {
@@ -164,7 +164,7 @@ func chunkBounds(r *http.Request, current int64) (offset, declared int64, err er
 	return start, length, nil
 }
 
-// writeRangeError answers a chunk error; a 416 carries the session's
+// writeRangeError writes a chunk error. A 416 carries the session's
 // current Range so that the client can resume.
 func writeRangeError(w http.ResponseWriter, r *http.Request, name string, u metadata.Upload, err error) {
 	if errors.Is(err, registry.ErrRangeInvalid) && u.ID != "" {

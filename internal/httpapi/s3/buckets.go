@@ -74,8 +74,8 @@ func (h *Handler) deleteBucket(w http.ResponseWriter, r *http.Request, req *requ
 	return nil
 }
 
-// deleteBucketConfig answers DELETE of a CORS or policy configuration,
-// which buckets never have here: S3 answers 204 for that too.
+// deleteBucketConfig handles DELETE of a CORS or policy configuration,
+// which buckets never have here. S3 returns 204 for that too.
 func (h *Handler) deleteBucketConfig(w http.ResponseWriter, r *http.Request, req *request) error {
 	if _, err := h.store.Bucket(r.Context(), req.bucket); err != nil {
 		return err
@@ -134,7 +134,7 @@ type grantee struct {
 	DisplayName string `xml:"DisplayName"`
 }
 
-// getACL answers GetBucketAcl and GetObjectAcl: the owner has full control.
+// getACL serves GetBucketAcl and GetObjectAcl: the owner has full control.
 func (h *Handler) getACL(w http.ResponseWriter, r *http.Request, req *request) error {
 	if req.key != "" {
 		if _, err := h.store.Object(r.Context(), req.bucket, req.key); err != nil {

@@ -1,6 +1,6 @@
 // Package s3 serves the S3-compatible API over the objects domain. Handlers
 // return errors; one table maps them to S3 error codes and statuses, and
-// every error answer is the S3 XML error body whose RequestId equals the
+// every error response is the S3 XML error body whose RequestId equals the
 // x-amz-request-id header.
 package s3
 
@@ -103,7 +103,7 @@ func classify(err error) (code string, status int, message string, known bool) {
 	return "InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.", false
 }
 
-// writeError answers with the S3 XML error body of err.
+// writeError writes the S3 XML error body of err.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, status, message, known := classify(err)
 	if wait, ok := storage.RetryAfter(err); ok && status == http.StatusServiceUnavailable {

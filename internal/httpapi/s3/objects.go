@@ -123,7 +123,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, req *request
 	return h.serveObject(w, r, req, true)
 }
 
-// serveObject answers GetObject and HeadObject, with conditions, one Range
+// serveObject serves GetObject and HeadObject, with conditions, one Range
 // or a partNumber, and response header overrides.
 func (h *Handler) serveObject(w http.ResponseWriter, r *http.Request, req *request, withBody bool) error {
 	o, err := h.store.Object(r.Context(), req.bucket, req.key)
