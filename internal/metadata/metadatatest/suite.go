@@ -90,6 +90,12 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"ListUntaggedManifests", testListUntaggedManifests},
 		{"DeleteUntaggedManifest", testDeleteUntaggedManifest},
 		{"OrphanReferrers", testOrphanReferrers},
+		{"RepositoryUsage", testRepositoryUsage},
+		{"RepositoryUsageAfterCollection", testRepositoryUsageAfterCollection},
+		{"BucketUsage", testBucketUsage},
+		{"BucketUsageMultipart", testBucketUsageMultipart},
+		{"BucketUsageDeletedBucket", testBucketUsageDeletedBucket},
+		{"ConcurrentUsage", testConcurrentUsage},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {
