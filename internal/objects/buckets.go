@@ -106,3 +106,18 @@ func (s *Store) DeleteBucketRecursive(ctx context.Context, name string) error {
 	}
 	return s.DeleteBucket(ctx, name)
 }
+
+// Usage returns the usage counters of bucket, or ErrNoSuchBucket.
+func (s *Store) Usage(ctx context.Context, bucket string) (metadata.BucketUsage, error) {
+	if err := ValidateBucketName(bucket); err != nil {
+		return metadata.BucketUsage{}, err
+	}
+	u, err := s.meta.BucketUsage(ctx, bucket)
+	if errors.Is(err, metadata.ErrNotFound) {
+		return metadata.BucketUsage{}, fmt.Errorf("bucket %s: %w", bucket, ErrNoSuchBucket)
+	}
+	if err != nil {
+		return metadata.BucketUsage{}, fmt.Errorf("read usage of bucket %s: %w", bucket, err)
+	}
+	return u, nil
+}

@@ -7,6 +7,7 @@
 package objects
 
 import (
+	"context"
 	"errors"
 
 	"github.com/cofferhq/coffer/internal/blob"
@@ -40,6 +41,7 @@ type Metadata interface {
 	metadata.Buckets
 	metadata.Objects
 	metadata.Multipart
+	BucketUsage(ctx context.Context, bucket string) (metadata.BucketUsage, error)
 }
 
 // Store implements bucket and object operations.

@@ -18,6 +18,7 @@ type Metadata interface {
 	metadata.Repositories
 	metadata.Blobs
 	metadata.Manifests
+	RepositoryUsage(ctx context.Context, repo string) (metadata.RepositoryUsage, error)
 }
 
 // Registry implements the operations of the OCI distribution API.
@@ -300,6 +301,22 @@ func (r *Registry) Catalog(ctx context.Context, after string, limit int) ([]stri
 // Repositories returns repository summaries for the management API.
 func (r *Registry) Repositories(ctx context.Context, after string, limit int) ([]metadata.RepositoryInfo, error) {
 	return r.meta.ListRepositories(ctx, after, limit)
+}
+
+// Usage returns the usage counters of repo, or ErrNameUnknown when the
+// repository does not exist.
+func (r *Registry) Usage(ctx context.Context, repo string) (metadata.RepositoryUsage, error) {
+	if err := ValidateName(repo); err != nil {
+		return metadata.RepositoryUsage{}, err
+	}
+	u, err := r.meta.RepositoryUsage(ctx, repo)
+	if errors.Is(err, metadata.ErrNotFound) {
+		return metadata.RepositoryUsage{}, fmt.Errorf("repository %s: %w", repo, ErrNameUnknown)
+	}
+	if err != nil {
+		return metadata.RepositoryUsage{}, fmt.Errorf("read usage of repository %s: %w", repo, err)
+	}
+	return u, nil
 }
 
 // Referrers returns the manifests of repo whose subject is d, optionally

@@ -23,9 +23,10 @@ import (
 //go:embed openapi.json
 var OpenAPI []byte
 
-// Repositories lists repositories.
+// Repositories lists repositories and reads their usage.
 type Repositories interface {
 	Repositories(ctx context.Context, after string, limit int) ([]metadata.RepositoryInfo, error)
+	Usage(ctx context.Context, repo string) (metadata.RepositoryUsage, error)
 }
 
 // SystemInfo describes the running server for GET /api/v1/system/info.
@@ -51,6 +52,7 @@ func New(repos Repositories, objectStore Objects, info func() SystemInfo) *Handl
 	h := &Handler{repos: repos, objects: objectStore, info: info, mux: http.NewServeMux()}
 	h.registerObjects()
 	h.mux.HandleFunc("GET /api/v1/repositories", h.listRepositories)
+	h.mux.HandleFunc("GET /api/v1/repositories/{path...}", h.repositoryUsage)
 	h.mux.HandleFunc("GET /api/v1/system/info", h.systemInfo)
 	h.mux.HandleFunc("GET /api/v1/openapi.json", h.openAPI)
 	h.mux.HandleFunc("/api/v1/", h.notFound)

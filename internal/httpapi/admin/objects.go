@@ -26,6 +26,7 @@ type Objects interface {
 	Buckets(ctx context.Context) ([]metadata.Bucket, error)
 	DeleteBucket(ctx context.Context, name string) error
 	DeleteBucketRecursive(ctx context.Context, name string) error
+	Usage(ctx context.Context, bucket string) (metadata.BucketUsage, error)
 	PutObject(ctx context.Context, in objects.PutInput) (*metadata.Object, error)
 	Object(ctx context.Context, bucket, key string) (*metadata.Object, error)
 	Open(ctx context.Context, o *metadata.Object, start, length int64) (io.ReadCloser, error)
@@ -110,6 +111,7 @@ func (h *Handler) registerObjects() {
 	h.mux.HandleFunc("GET /api/v1/buckets", h.listBuckets)
 	h.mux.HandleFunc("POST /api/v1/buckets", h.createBucket)
 	h.mux.HandleFunc("DELETE /api/v1/buckets/{bucket}", h.deleteBucket)
+	h.mux.HandleFunc("GET /api/v1/buckets/{bucket}/usage", h.bucketUsage)
 	h.mux.HandleFunc("GET /api/v1/buckets/{bucket}/objects", h.listObjects)
 	h.mux.HandleFunc("PUT /api/v1/buckets/{bucket}/objects/{key...}", h.putObject)
 	h.mux.HandleFunc("GET /api/v1/buckets/{bucket}/objects/{key...}", h.getObject)

@@ -29,6 +29,7 @@ import (
 type adminServer struct {
 	url   string
 	store *objects.Store
+	meta  *sqlite.Store
 }
 
 func newAdminServer(t *testing.T) *adminServer {
@@ -43,7 +44,7 @@ func newAdminServer(t *testing.T) *adminServer {
 	handler := admin.New(registry.New(meta, blobs, 4<<20), store, func() admin.SystemInfo { return admin.SystemInfo{} })
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &adminServer{url: srv.URL, store: store}
+	return &adminServer{url: srv.URL, store: store, meta: meta}
 }
 
 type response struct {
