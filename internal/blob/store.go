@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/storage"
@@ -44,6 +45,10 @@ type Store struct {
 	uploads  UploadStates
 	locks    sessionLocks
 	corrupts atomic.Int64
+	// presigner and redirectExpiry are set by EnableRedirects; a nil
+	// presigner turns redirects off.
+	presigner      Presigner
+	redirectExpiry time.Duration
 }
 
 // New returns a Store over driver, keeping upload state in uploads.

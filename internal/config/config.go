@@ -137,6 +137,14 @@ type S3Storage struct {
 	SecretKey string `yaml:"secret_key"`
 	// CACert is a PEM file of extra certificate authorities for the endpoint.
 	CACert string `yaml:"ca_cert"`
+	// Redirect answers GETs of whole blobs (OCI) and of whole objects (S3
+	// and native API) with 307 to a presigned URL of the store, so the bytes
+	// flow from the store to the client without passing through cofferd.
+	// Coffer then cannot verify those bytes; see docs/storage.md. Default false.
+	Redirect bool `yaml:"redirect"`
+	// RedirectExpiry is how long a presigned URL stays valid. A download
+	// must start within it. Default 5m, at most 168h (the SigV4 limit).
+	RedirectExpiry time.Duration `yaml:"redirect_expiry"`
 }
 
 // FilesystemStorage configures the filesystem driver.

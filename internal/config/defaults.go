@@ -16,7 +16,7 @@ func Default() Config {
 		Listen:          "127.0.0.1:5000",
 		DataDir:         "./coffer-data",
 		S3:              S3{Enabled: true, Listen: "127.0.0.1:9000", Region: "us-east-1", MultipartExpiry: 7 * 24 * time.Hour},
-		Storage:         Storage{Driver: "filesystem", S3: S3Storage{Region: "us-east-1"}, Reliability: defaultStorageReliability},
+		Storage:         Storage{Driver: "filesystem", S3: S3Storage{Region: "us-east-1", RedirectExpiry: 5 * time.Minute}, Reliability: defaultStorageReliability},
 		Metadata:        Metadata{Driver: "sqlite"},
 		Registry:        Registry{MaxManifestBytes: 4 << 20},
 		GC:              defaultGC,
@@ -105,6 +105,12 @@ func (c *Config) Validate() error {
 		if (c.Storage.S3.AccessKey == "") != (c.Storage.S3.SecretKey == "") {
 			check("storage.s3", errors.New("access_key and secret_key must be set together"))
 		}
+		if e := c.Storage.S3.RedirectExpiry; c.Storage.S3.Redirect && (e < time.Second || e > 7*24*time.Hour) {
+			check("storage.s3.redirect_expiry", fmt.Errorf("must be from 1s to 168h, got %s", e))
+		}
+	}
+	if c.Storage.S3.Redirect && c.Storage.Driver != "s3" {
+		check("storage.s3.redirect", fmt.Errorf("needs storage.driver s3, got %s", c.Storage.Driver))
 	}
 	if c.Storage.Reliability.Enabled {
 		errs = append(errs, c.Storage.Reliability.validate()...)

@@ -178,6 +178,24 @@ func TestLoadEnvironment(t *testing.T) {
 	}
 }
 
+func TestLoadRedirectFromEnvironment(t *testing.T) {
+	cfg, _, err := config.Load(config.Flags{}, []string{
+		"COFFER_STORAGE_DRIVER=s3",
+		"COFFER_STORAGE_S3_BUCKET=blobs",
+		"COFFER_STORAGE_S3_REDIRECT=true",
+		"COFFER_STORAGE_S3_REDIRECT_EXPIRY=90s",
+	})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if !cfg.Storage.S3.Redirect {
+		t.Error("storage.s3.redirect = false, want true")
+	}
+	if cfg.Storage.S3.RedirectExpiry != 90*time.Second {
+		t.Errorf("storage.s3.redirect_expiry = %s, want 1m30s", cfg.Storage.S3.RedirectExpiry)
+	}
+}
+
 func TestLoadEnvironmentRejectsInvalidValues(t *testing.T) {
 	for _, variable := range []string{
 		"COFFER_REGISTRY_MAX_MANIFEST_BYTES=4MiB",
@@ -231,6 +249,8 @@ func TestLoadRejectsInvalidValuesByKey(t *testing.T) {
 		{"root:\n  user: admin\n  password: short\n", "root.password"},
 		{"storage:\n  driver: tape\n", "storage.driver"},
 		{"storage:\n  driver: s3\n", "storage.s3.bucket"},
+		{"storage:\n  s3:\n    redirect: true\n", "storage.s3.redirect"},
+		{"storage:\n  driver: s3\n  s3:\n    bucket: b\n    redirect: true\n    redirect_expiry: 200h\n", "storage.s3.redirect_expiry"},
 		{"metadata:\n  driver: mysql\n", "metadata.driver"},
 		{"metadata:\n  driver: postgres\n", "metadata.postgres.url"},
 		{"registry:\n  max_manifest_bytes: 100\n", "registry.max_manifest_bytes"},

@@ -11,6 +11,7 @@ import (
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/metadata"
+	"github.com/cofferhq/coffer/internal/storage"
 )
 
 // Metadata is what the registry needs from the metadata store.
@@ -59,6 +60,14 @@ func (r *Registry) OpenBlob(ctx context.Context, b metadata.Blob, start, length 
 		return nil, fmt.Errorf("blob %s is recorded but its content is missing: %w", b.Digest, err)
 	}
 	return rc, err
+}
+
+// BlobRedirectURL returns a presigned URL that reads the whole content of b
+// straight from the storage backend, or "" when redirects are off. OCI
+// clients check the digest of what they download, which covers the bytes
+// that Coffer does not see on this path.
+func (r *Registry) BlobRedirectURL(ctx context.Context, b metadata.Blob) (string, error) {
+	return r.blobs.RedirectURL(ctx, b.Digest, storage.ResponseHeaders{ContentType: "application/octet-stream"})
 }
 
 // DeleteBlob removes blob d from repo. Its content stays stored while

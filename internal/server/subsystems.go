@@ -27,6 +27,10 @@ type storageSubsystem struct {
 	// reliability is the outermost wrapper, whose BreakerState the
 	// metrics can report; nil when disabled.
 	reliability *reliable.Driver
+	// presigner is the unwrapped s3 driver when storage.s3.redirect is on,
+	// else nil. Presigning signs locally and sends no request, so it needs
+	// none of the wrappers.
+	presigner blob.Presigner
 }
 
 func (s *storageSubsystem) Name() string    { return "storage" }
@@ -50,6 +54,9 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 			return fmt.Errorf("s3 storage in bucket %s: %w", c.Bucket, err)
 		}
 		s.driver = d
+		if c.Redirect {
+			s.presigner = d
+		}
 	case "memory":
 		s.driver = memory.New()
 	default:
@@ -67,6 +74,16 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 }
 
 func (s *storageSubsystem) Stop(ctx context.Context) error { return nil }
+
+// blobStore returns a blob store over the driver that keeps upload state in
+// uploads, with redirects enabled when storage.s3.redirect is on.
+func (s *storageSubsystem) blobStore(uploads blob.UploadStates) *blob.Store {
+	blobs := blob.New(s.driver, uploads)
+	if s.presigner != nil {
+		blobs.EnableRedirects(s.presigner, s.cfg.S3.RedirectExpiry)
+	}
+	return blobs
+}
 
 func (s *storageSubsystem) Health(ctx context.Context) error {
 	return blob.New(s.driver, nil).Ping(ctx)

@@ -31,6 +31,7 @@ type Objects interface {
 	Object(ctx context.Context, bucket, key string) (*metadata.Object, error)
 	Open(ctx context.Context, o *metadata.Object, start, length int64) (io.ReadCloser, error)
 	DeleteObject(ctx context.Context, bucket, key string) error
+	RedirectURL(ctx context.Context, o *metadata.Object) (string, error)
 	ListObjects(ctx context.Context, in objects.ListInput) (objects.ListResult, error)
 	StartSession(ctx context.Context, bucket, key string) (objects.Session, error)
 	Session(ctx context.Context, id string) (objects.Session, error)
@@ -269,6 +270,9 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request) {
 		contentType = "application/octet-stream"
 	}
 	header.Set("Content-Type", contentType)
+	if r.Method == http.MethodGet && r.Header.Get("Range") == "" && redirectObject(w, r, h.objects, o) {
+		return
+	}
 
 	start, length, status := int64(0), o.Size, http.StatusOK
 	if spec := r.Header.Get("Range"); spec != "" {

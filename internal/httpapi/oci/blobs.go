@@ -7,7 +7,9 @@ import (
 
 	"github.com/cofferhq/coffer/internal/httpapi/ranges"
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
+	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/registry"
+	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
 func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
@@ -27,6 +29,9 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	header.Set("ETag", `"`+string(d)+`"`)
 	header.Set("Accept-Ranges", "bytes")
 	header.Set("Content-Type", "application/octet-stream")
+	if r.Method == http.MethodGet && r.Header.Get("Range") == "" && h.redirectBlob(w, r, b) {
+		return
+	}
 
 	start, length, status := int64(0), b.Size, http.StatusOK
 	if spec := r.Header.Get("Range"); spec != "" && r.Method == http.MethodGet {
@@ -53,6 +58,22 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	defer rc.Close()
 	w.WriteHeader(status)
 	stream.Copy(w, r, rc)
+}
+
+// redirectBlob answers a GET of a whole blob with 307 to a presigned
+// backend URL when storage redirects are on, and reports whether it did.
+// A failure to presign is logged and the blob is served as usual.
+func (h *Handler) redirectBlob(w http.ResponseWriter, r *http.Request, b metadata.Blob) bool {
+	url, err := h.reg.BlobRedirectURL(r.Context(), b)
+	if err != nil {
+		telemetry.Logger(r.Context()).Warn("blob redirect failed; serving the blob", "digest", b.Digest, "error", err)
+		return false
+	}
+	if url == "" {
+		return false
+	}
+	http.Redirect(w, r, url, http.StatusTemporaryRedirect)
+	return true
 }
 
 func (h *Handler) deleteBlob(w http.ResponseWriter, r *http.Request, rt route) {

@@ -145,6 +145,9 @@ func (h *Handler) serveObject(w http.ResponseWriter, r *http.Request, req *reque
 	if err != nil {
 		return err
 	}
+	if withBody && status == http.StatusOK && wholeObjectRequest(r) && h.redirectObject(w, r, o) {
+		return nil
+	}
 	setObjectHeaders(header, o)
 	applyResponseOverrides(header, r)
 	if len(o.Parts) > 0 {
