@@ -14,7 +14,7 @@ import (
 
 // startRedirectingCoffer starts versitygw and a server that keeps its blobs there with
 // storage.s3.redirect on. The server reaches versitygw as localhost rather than 127.0.0.1, so
-// presigned URLs name another host than the server, and HTTP clients drop the Authorization
+// presigned URLs name another host than the server. HTTP clients then drop the Authorization
 // header when they follow a redirect, as they do with a real store on its own host.
 func startRedirectingCoffer(t *testing.T) (*server, s3Backend) {
 	t.Helper()

@@ -14,8 +14,8 @@ type redirector interface {
 	RedirectURL(ctx context.Context, o *metadata.Object) (string, error)
 }
 
-// redirectObject answers a GET of a whole object with 307 to a presigned
-// backend URL when storage redirects are on and the object qualifies (see
+// redirectObject responds to a GET of a whole object with 307 and a
+// presigned backend URL when storage redirects are on and the object qualifies (see
 // objects.Store.RedirectURL), and reports whether it did. The 307 keeps
 // the ETag and Coffer-Digest headers, so a client that reads them before
 // following can check the digest of what it downloads. A failure to

@@ -60,7 +60,7 @@ func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	stream.Copy(w, r, rc)
 }
 
-// redirectBlob answers a GET of a whole blob with 307 to a presigned
+// redirectBlob responds to a GET of a whole blob with 307 and a presigned
 // backend URL when storage redirects are on, and reports whether it did.
 // A failure to presign is logged and the blob is served as usual.
 func (h *Handler) redirectBlob(w http.ResponseWriter, r *http.Request, b metadata.Blob) bool {

@@ -8,7 +8,7 @@ import (
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
-// wholeObjectRequest reports whether a GetObject asks for nothing but the
+// wholeObjectRequest reports whether a GetObject requests nothing but the
 // object's stored content and headers: no partNumber, no response-*
 // overrides (the presigned URL carries Coffer's own values in those
 // parameters) and no checksum headers. Range requests never reach it,
@@ -26,7 +26,7 @@ func wholeObjectRequest(r *http.Request) bool {
 	return !strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED")
 }
 
-// redirectObject answers with 307 to a presigned backend URL when storage
+// redirectObject responds with 307 and a presigned backend URL when storage
 // redirects are on and o qualifies (see objects.Store.RedirectURL), and
 // reports whether it did. The 307 carries the object's ETag. A failure to
 // presign is logged and the object is served as usual.

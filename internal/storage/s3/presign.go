@@ -26,7 +26,7 @@ func (d *Driver) PresignGet(ctx context.Context, key string, expiry time.Duratio
 		return "", err
 	}
 	if expiry <= 0 || expiry > maxPresignExpiry {
-		return "", fmt.Errorf("presign %q: expiry %s is outside 1ns to %s", key, expiry, maxPresignExpiry)
+		return "", fmt.Errorf("presign %q: expiry %s must be positive and at most %s", key, expiry, maxPresignExpiry)
 	}
 
 	in := &awss3.GetObjectInput{
