@@ -10,9 +10,9 @@ import (
 // had been written by a build without usage counters.
 const undoUsageMigration = `
 	DROP TABLE repository_usage, bucket_usage;
-	DROP FUNCTION repository_usage_create, repository_usage_manifests, repository_usage_tags,
-		repository_usage_links, bucket_usage_buckets, bucket_usage_objects, bucket_usage_uploads,
-		bucket_usage_parts CASCADE;
+	DROP FUNCTION repository_usage_manifests, repository_usage_tags, repository_usage_links,
+		bucket_usage_drop, bucket_usage_objects, bucket_usage_uploads, bucket_usage_parts CASCADE;
+	DROP FUNCTION repository_usage_add, bucket_usage_add, usage_shard;
 	DELETE FROM schema_migrations WHERE version = 5;`
 
 func TestUsageMigrationBackfills(t *testing.T) {
