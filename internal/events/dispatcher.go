@@ -181,8 +181,9 @@ func (d *Dispatcher) deliver(ctx context.Context, sub metadata.Subscription, del
 	start := time.Now()
 	code, err := d.send(ctx, sub, del)
 	latency := time.Since(start)
-	if ctx.Err() != nil {
-		// Shutting down: the lease expires and another pass retries.
+	if err != nil && ctx.Err() != nil {
+		// The request was cut off by shutdown: the lease expires and a
+		// later pass sends the event again, with the same id.
 		return
 	}
 
@@ -205,7 +206,11 @@ func (d *Dispatcher) deliver(ctx context.Context, sub metadata.Subscription, del
 	if d.opts.Observer != nil {
 		d.opts.Observer.ObserveDelivery(result, latency)
 	}
-	if err := d.store.FinishAttempt(ctx, d.opts.Owner, time.Now(), r); err != nil {
+	// The outcome is recorded even when shutdown begins during the
+	// request, so that a delivered event is not sent again.
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := d.store.FinishAttempt(recordCtx, d.opts.Owner, time.Now(), r); err != nil {
 		d.opts.Logger.Warn("recording a webhook attempt failed", "delivery", del.ID, "error", err)
 	}
 }
