@@ -71,7 +71,7 @@ func Marshal(e metadata.Event) ([]byte, error) {
 // newID returns a random UUID (version 4) for a new event.
 func newID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	_, _ = rand.Read(b[:]) // since Go 1.24 crypto/rand.Read crashes instead of returning an error
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])

@@ -16,7 +16,7 @@ import (
 	"github.com/cofferhq/coffer/internal/metadata"
 )
 
-// Store is what the dispatcher needs of the metadata store.
+// Store is the part of the metadata store that the dispatcher uses.
 type Store interface {
 	FanOutEvents(ctx context.Context, limit int, now time.Time, match func(metadata.Event) []string) (int, error)
 	ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]metadata.Delivery, error)
@@ -102,7 +102,7 @@ func NewDispatcher(store Store, opts Options) *Dispatcher {
 	return &Dispatcher{store: store, opts: opts.withDefaults(), wake: make(chan struct{}, 1)}
 }
 
-// Wake asks for a pass soon, for example after a redelivery request.
+// Wake requests a pass soon, for example after a redelivery request.
 func (d *Dispatcher) Wake() {
 	select {
 	case d.wake <- struct{}{}:

@@ -145,8 +145,8 @@ func TestRecordSignatureAttached(t *testing.T) {
 	}
 }
 
-// receiver records the ids of the events it accepted, answers 503 to
-// the first failures requests, and records signatures that fail to verify.
+// receiver records the ids of the events it accepted, responds with 503
+// to the first failures requests, and records signatures that fail to verify.
 type receiver struct {
 	mu       sync.Mutex
 	failures int

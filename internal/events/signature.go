@@ -15,7 +15,8 @@ import (
 // timestamp and HMAC-SHA256 signature.
 const SignatureHeader = "Coffer-Signature"
 
-// ReplayTolerance is how old a signed timestamp a receiver should accept.
+// ReplayTolerance is the largest age of a signed timestamp that a receiver
+// should accept.
 const ReplayTolerance = 5 * time.Minute
 
 // ErrInvalidSignature reports a signature header that is malformed, does

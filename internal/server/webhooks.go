@@ -53,16 +53,16 @@ func (s *webhooksSubsystem) Start(ctx context.Context) error {
 	return nil
 }
 
-// wake asks the dispatcher for a pass soon; it does nothing before Start.
+// wake requests a dispatcher pass soon. Before Start it does nothing.
 func (s *webhooksSubsystem) wake() {
 	if s.dispatcher != nil {
 		s.dispatcher.Wake()
 	}
 }
 
-// Stop ends the dispatcher. A delivery in flight is abandoned; its lease
-// expires and a later pass, here or on another replica, sends it again
-// with the same event id.
+// Stop ends the dispatcher. A request in flight is abandoned, so its lease
+// expires. A later pass, here or on another replica, then sends the event
+// again with the same id.
 func (s *webhooksSubsystem) Stop(ctx context.Context) error {
 	if s.stop != nil {
 		s.stop()

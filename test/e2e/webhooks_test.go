@@ -36,8 +36,8 @@ type cloudEvent struct {
 	Data            json.RawMessage `json:"data"`
 }
 
-// hookReceiver is a webhook endpoint that verifies each signature the way
-// docs/webhooks.md tells receivers to, and rejects every request with 503
+// hookReceiver is a webhook endpoint that verifies each signature as
+// docs/webhooks.md describes for receivers, and rejects every request with 503
 // while it is down.
 type hookReceiver struct {
 	mu       sync.Mutex
@@ -45,7 +45,7 @@ type hookReceiver struct {
 	received []cloudEvent      // accepted events, duplicates included, in arrival order
 	bodies   map[string][]byte // first accepted body of each event id
 	problems []string          // signature or envelope failures
-	rejected int               // requests answered 503
+	rejected int               // requests rejected with 503
 }
 
 func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -20,7 +20,7 @@ import (
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
-// WebhookStore is what the webhook endpoints need of the metadata store.
+// WebhookStore is the part of the metadata store that the webhook endpoints use.
 type WebhookStore interface {
 	CreateSubscription(ctx context.Context, s metadata.Subscription) error
 	GetSubscription(ctx context.Context, id string) (metadata.Subscription, error)
@@ -30,8 +30,8 @@ type WebhookStore interface {
 	Redeliver(ctx context.Context, subscriptionID string, id int64, now time.Time) (metadata.Delivery, error)
 }
 
-// EnableWebhooks serves /api/v1/webhooks over store. wake asks the
-// dispatcher for a pass after a redelivery request.
+// EnableWebhooks serves /api/v1/webhooks over store. wake requests a
+// dispatcher pass after a redelivery request.
 func (h *Handler) EnableWebhooks(store WebhookStore, wake func()) {
 	h.webhooks, h.wakeDispatcher = store, wake
 	h.mux.HandleFunc("POST /api/v1/webhooks", h.createWebhook)
@@ -120,6 +120,7 @@ func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusBadRequest, "invalid JSON body: "+err.Error()+`; expected {"name", "url", and optional "secret", "types", "repositories", "buckets"}`)
 		return
 	}
+
 	if err := validateWebhook(body.Name, body.URL, body.Secret, body.Types); err != nil {
 		WriteProblem(w, r, http.StatusBadRequest, err.Error())
 		return
@@ -135,6 +136,7 @@ func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request) {
 		writeWebhookError(w, r, err)
 		return
 	}
+
 	out := webhookInfo(sub)
 	out.Secret = sub.Secret
 	w.Header().Set("Location", "/api/v1/webhooks/"+sub.ID)
@@ -158,7 +160,7 @@ func validateWebhook(name, url, secret string, types []string) error {
 // newSecret returns 32 random bytes in hex.
 func newSecret() string {
 	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	_, _ = rand.Read(b[:]) // since Go 1.24 crypto/rand.Read crashes instead of returning an error
 	return hex.EncodeToString(b[:])
 }
 
@@ -225,6 +227,7 @@ func (h *Handler) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
+
 	if _, err := h.webhooks.GetSubscription(r.Context(), id); err != nil {
 		writeWebhookError(w, r, err)
 		return
@@ -234,6 +237,7 @@ func (h *Handler) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		writeWebhookError(w, r, err)
 		return
 	}
+
 	page := Page[deliveryJSON]{Items: []deliveryJSON{}}
 	if len(deliveries) > limit {
 		deliveries = deliveries[:limit]
