@@ -8,8 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,6 +108,37 @@ func verifyDelivery(header string, body []byte) string {
 	return ""
 }
 
+func (h *hookReceiver) rejectedCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rejected
+}
+
+// waitForRejection polls until the receiver has rejected more than n requests.
+func (h *hookReceiver) waitForRejection(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(webhookDeadline)
+	for h.rejectedCount() <= n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no delivery attempt reached the receiver within %s after the restart", webhookDeadline)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// arrivals returns how often the event with id arrived.
+func (h *hookReceiver) arrivals(id string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, e := range h.received {
+		if e.ID == id {
+			n++
+		}
+	}
+	return n
+}
+
 func (h *hookReceiver) setDown(down bool) {
 	h.mu.Lock()
 	h.down = down
@@ -169,9 +200,9 @@ func nativeRequest(t *testing.T, srv *server, method, path string, body []byte, 
 
 func TestWebhooksDeliverThroughOutageAndRestart(t *testing.T) {
 	recv := &hookReceiver{bodies: map[string][]byte{}}
-	hook := httptest.NewServer(recv)
-	t.Cleanup(hook.Close)
-	subs := fmt.Sprintf(`[{"name":"e2e","url":%q,"secret":%q}]`, hook.URL+"/hook", webhookSecret)
+	hook := startHookListener(t, "127.0.0.1:0", recv)
+	hookAddr := hook.Addr
+	subs := fmt.Sprintf(`[{"name":"e2e","url":%q,"secret":%q}]`, "http://"+hookAddr+"/hook", webhookSecret)
 	env := []string{
 		"COFFER_WEBHOOKS_SUBSCRIPTIONS=" + subs,
 		"COFFER_WEBHOOKS_BASE_BACKOFF=20ms",
@@ -207,13 +238,17 @@ func TestWebhooksDeliverThroughOutageAndRestart(t *testing.T) {
 	recv.waitFor(t, before)
 
 	// While it is down: a tag move, a new tag and its deletion, an object,
-	// then a restart of cofferd and an object deletion.
-	recv.setDown(true)
+	// then a restart of cofferd and an object deletion. First nothing
+	// listens on the receiver's port, and after the restart it answers 503.
+	closeHookListener(t, hook)
 	second := decodeJSON[orasReferrer](t, "oras push", tb.must(invocation{dir: work, name: "oras",
 		args: []string{"push", "--plain-http", "--no-tty", "--format", "json", ref, "two.txt"}})).Digest
 	tb.run("oras", "tag", "--plain-http", ref, "v2")
 	nativeDelete(t, srv, "/v2/hooks/app/manifests/v2")
 	nativeRequest(t, srv, http.MethodPut, "/api/v1/buckets/hooks/objects/b.txt", []byte("object b"), http.StatusCreated)
+	waitForFailedAttempt(t, srv, "connection refused")
+	recv.setDown(true)
+	hook = startHookListener(t, hookAddr, recv)
 	srv.stop(t)
 	srv.killed = true // the exit was expected, so the cleanup leaves this process alone
 	srv = startCofferWith(t, dataDir, srv.addr, nil, env...)
@@ -226,8 +261,13 @@ func TestWebhooksDeliverThroughOutageAndRestart(t *testing.T) {
 		"io.coffer.object.created hooks/b.txt",
 		"io.coffer.object.deleted hooks/a.txt",
 	}
+	// The restarted server must find the undelivered events in the outbox
+	// and try them again while the receiver is still down.
+	recv.waitForRejection(t, 0)
 	recv.setDown(false)
 	got := recv.waitFor(t, append(slices.Clone(before), after...))
+	checkRedelivery(t, srv, recv)
+	checkDeliveryMetrics(t, srv)
 
 	recv.mu.Lock()
 	defer recv.mu.Unlock()
@@ -252,6 +292,116 @@ func TestWebhooksDeliverThroughOutageAndRestart(t *testing.T) {
 		}
 		if !slices.Equal(order, want) {
 			t.Errorf("events of %s arrived as %q, want %q", subject, order, want)
+		}
+	}
+}
+
+// startHookListener serves recv on addr ("127.0.0.1:0" for a free port)
+// until the test ends or closeHookListener closes it.
+func startHookListener(t *testing.T, addr string, recv *hookReceiver) *http.Server {
+	t.Helper()
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen on %s for the webhook receiver: %v", addr, err)
+	}
+	hook := &http.Server{Addr: listener.Addr().String(), Handler: recv, ReadHeaderTimeout: time.Minute}
+	go func() { _ = hook.Serve(listener) }()
+	t.Cleanup(func() { _ = hook.Close() })
+	return hook
+}
+
+// closeHookListener closes the receiver's listener and connections, so
+// that deliveries fail with "connection refused".
+func closeHookListener(t *testing.T, hook *http.Server) {
+	t.Helper()
+	if err := hook.Close(); err != nil {
+		t.Fatalf("close the webhook receiver: %v", err)
+	}
+}
+
+// waitForFailedAttempt polls the delivery log until a pending delivery's
+// last error contains text.
+func waitForFailedAttempt(t *testing.T, srv *server, text string) {
+	t.Helper()
+	deadline := time.Now().Add(webhookDeadline)
+	for {
+		_, body := srv.get(t, "/api/v1/webhooks/config-e2e/deliveries?limit=1000", "", true)
+		var page struct {
+			Items []struct {
+				Status    string `json:"status"`
+				Attempts  int    `json:"attempts"`
+				LastError string `json:"last_error"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			t.Fatalf("decode deliveries (%v): %s", err, body)
+		}
+		for _, d := range page.Items {
+			if d.Status == "pending" && d.Attempts > 0 && strings.Contains(d.LastError, text) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no pending delivery failed with %q within %s: %s", text, webhookDeadline, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkRedelivery redelivers the newest delivery through the management
+// API and waits until its event arrives once more, with the same id.
+func checkRedelivery(t *testing.T, srv *server, recv *hookReceiver) {
+	t.Helper()
+	resp, body := srv.get(t, "/api/v1/webhooks/config-e2e/deliveries?limit=1", "", true)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("list deliveries: status %d: %s", resp.StatusCode, body)
+	}
+	var page struct {
+		Items []struct {
+			ID      int64  `json:"id"`
+			EventID string `json:"event_id"`
+			Status  string `json:"status"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil || len(page.Items) != 1 {
+		t.Fatalf("decode deliveries (%v): %s", err, body)
+	}
+	newest := page.Items[0]
+	// The receiver may have acknowledged the event before cofferd recorded
+	// the outcome, so the log is polled until it says delivered.
+	deadline := time.Now().Add(webhookDeadline)
+	for newest.Status != "delivered" {
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %d is still %s after %s", newest.ID, newest.Status, webhookDeadline)
+		}
+		time.Sleep(50 * time.Millisecond)
+		_, body = srv.get(t, "/api/v1/webhooks/config-e2e/deliveries?limit=1", "", true)
+		if err := json.Unmarshal(body, &page); err != nil || len(page.Items) != 1 {
+			t.Fatalf("decode deliveries (%v): %s", err, body)
+		}
+		newest = page.Items[0]
+	}
+
+	before := recv.arrivals(newest.EventID)
+	nativeRequest(t, srv, http.MethodPost, "/api/v1/webhooks/config-e2e/deliveries/"+strconv.FormatInt(newest.ID, 10)+"/redeliver", nil, http.StatusAccepted)
+	for recv.arrivals(newest.EventID) <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("redelivered event %s did not arrive within %s", newest.EventID, webhookDeadline)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkDeliveryMetrics checks that the delivered attempts are counted.
+func checkDeliveryMetrics(t *testing.T, srv *server) {
+	t.Helper()
+	resp, body := srv.get(t, "/metrics", "", true)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: status %d", resp.StatusCode)
+	}
+	for _, series := range []string{`coffer_webhook_deliveries_total{result="delivered"}`, `coffer_webhook_delivery_duration_seconds_count{result="delivered"}`} {
+		if !strings.Contains(string(body), series) {
+			t.Errorf("/metrics lacks %s", series)
 		}
 	}
 }
