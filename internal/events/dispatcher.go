@@ -121,9 +121,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		}
 		if time.Since(lastPrune) > time.Hour {
 			lastPrune = time.Now()
-			if _, err := d.store.PruneEvents(ctx, time.Now().Add(-d.opts.Retention), 1000); err != nil && ctx.Err() == nil {
-				d.opts.Logger.Error("pruning delivered events failed", "error", err)
-			}
+			d.prune(ctx)
 		}
 		if busy && err == nil {
 			continue
@@ -135,6 +133,27 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-timer.C:
 		}
 		timer.Stop()
+	}
+}
+
+// pruneBatch is how many events one prune transaction deletes at most.
+const pruneBatch = 1000
+
+// prune deletes the events older than the retention whose deliveries are
+// finished, in batches, so that no single transaction grows large.
+func (d *Dispatcher) prune(ctx context.Context) {
+	before := time.Now().Add(-d.opts.Retention)
+	for ctx.Err() == nil {
+		n, err := d.store.PruneEvents(ctx, before, pruneBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.opts.Logger.Error("pruning delivered events failed", "error", err)
+			}
+			return
+		}
+		if n < pruneBatch {
+			return
+		}
 	}
 }
 

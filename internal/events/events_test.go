@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -219,5 +220,78 @@ func TestDispatcherRetriesInOrder(t *testing.T) {
 	}
 	if len(recv.bad) != 0 {
 		t.Errorf("signature failures: %q", recv.bad)
+	}
+}
+
+// resultCounter is an Observer that counts results.
+type resultCounter struct {
+	mu      sync.Mutex
+	results []string
+}
+
+func (c *resultCounter) ObserveDelivery(result string, latency time.Duration) {
+	c.mu.Lock()
+	c.results = append(c.results, result)
+	c.mu.Unlock()
+}
+
+func TestDispatcherDeadLetters(t *testing.T) {
+	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "metadata.db"))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	sub := metadata.Subscription{ID: "hook", Name: "hook", URL: srv.URL, Secret: "s3cret", Origin: "api"}
+	if err := store.CreateSubscription(t.Context(), sub); err != nil {
+		t.Fatalf("CreateSubscription: %v", err)
+	}
+	e, err := newEvent(TypeObjectCreated, "/s3/b", "b/k", ScopeBucket, "b", ObjectData{Bucket: "b", Key: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AppendEvents(t.Context(), []metadata.Event{e}); err != nil {
+		t.Fatalf("AppendEvents: %v", err)
+	}
+
+	observer := &resultCounter{}
+	d := NewDispatcher(store, Options{MaxAttempts: 2, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Observer: observer})
+	var log []metadata.Delivery
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		if _, err := d.pass(t.Context()); err != nil {
+			t.Fatalf("pass: %v", err)
+		}
+		if log, err = store.ListDeliveries(t.Context(), "hook", 0, 0); err != nil {
+			t.Fatalf("ListDeliveries: %v", err)
+		}
+		if len(log) == 1 && log[0].Status == metadata.DeliveryDead {
+			break
+		}
+	}
+	if len(log) != 1 {
+		t.Fatalf("delivery log has %d entries, want 1", len(log))
+	}
+	dead := log[0]
+	if dead.Status != metadata.DeliveryDead || dead.Attempts != 2 || dead.ResponseCode != 503 || !strings.Contains(dead.LastError, "status 503") {
+		t.Errorf("delivery = %+v, want dead after 2 attempts with status 503", dead)
+	}
+	observer.mu.Lock()
+	defer observer.mu.Unlock()
+	if want := []string{"retry", "dead"}; !slices.Equal(observer.results, want) {
+		t.Errorf("observed results %q, want %q", observer.results, want)
+	}
+}
+
+func TestBackoffBounds(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 4: 8 * time.Second, 30: time.Minute} {
+		for range 20 {
+			got := Backoff(n, time.Second, time.Minute)
+			if got < want/2 || got > want {
+				t.Errorf("Backoff(%d) = %s, want between %s and %s", n, got, want/2, want)
+			}
+		}
 	}
 }

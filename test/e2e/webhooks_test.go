@@ -239,7 +239,7 @@ func TestWebhooksDeliverThroughOutageAndRestart(t *testing.T) {
 
 	// While it is down: a tag move, a new tag and its deletion, an object,
 	// then a restart of cofferd and an object deletion. First nothing
-	// listens on the receiver's port, and after the restart it answers 503.
+	// listens on the receiver's port, and after the restart it responds with 503.
 	closeHookListener(t, hook)
 	second := decodeJSON[orasReferrer](t, "oras push", tb.must(invocation{dir: work, name: "oras",
 		args: []string{"push", "--plain-http", "--no-tty", "--format", "json", ref, "two.txt"}})).Digest
@@ -368,7 +368,7 @@ func checkRedelivery(t *testing.T, srv *server, recv *hookReceiver) {
 	}
 	newest := page.Items[0]
 	// The receiver may have acknowledged the event before cofferd recorded
-	// the outcome, so the log is polled until it says delivered.
+	// the outcome, so the log is polled until it shows delivered.
 	deadline := time.Now().Add(webhookDeadline)
 	for newest.Status != "delivered" {
 		if time.Now().After(deadline) {

@@ -145,10 +145,13 @@ func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-// validateWebhook checks a new subscription; each type must be a known
+// validateWebhook checks a new subscription. Each type must be a known
 // event type or a glob with '*' or '?'.
 func validateWebhook(name, url, secret string, types []string) error {
 	errs := []error{config.ValidateSubscription(name, url, secret)}
+	if strings.HasPrefix(name, "config-") {
+		errs = append(errs, fmt.Errorf("invalid name %q: the prefix config- is reserved for subscriptions from the configuration file", name))
+	}
 	for _, t := range types {
 		if !slices.Contains(events.Types, t) && !strings.ContainsAny(t, "*?") {
 			errs = append(errs, fmt.Errorf("unknown event type %q: use one of %s, or a glob such as io.coffer.tag.*", t, strings.Join(events.Types, ", ")))

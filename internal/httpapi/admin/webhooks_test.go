@@ -113,6 +113,7 @@ func TestWebhookBadRequests(t *testing.T) {
 		{"bad name", "POST", "/api/v1/webhooks", `{"name":"A B","url":"http://x/"}`, 400, `invalid name "A B"`},
 		{"short secret", "POST", "/api/v1/webhooks", `{"name":"a","url":"http://x/","secret":"short"}`, 400, "secret is 5 characters long"},
 		{"unknown type", "POST", "/api/v1/webhooks", `{"name":"a","url":"http://x/","types":["push"]}`, 400, `unknown event type "push"`},
+		{"reserved prefix", "POST", "/api/v1/webhooks", `{"name":"config-a","url":"http://x/"}`, 400, "prefix config- is reserved"},
 		{"unknown field", "POST", "/api/v1/webhooks", `{"name":"a","url":"http://x/","uri":"x"}`, 400, `unknown field "uri"`},
 		{"duplicate", "POST", "/api/v1/webhooks", `{"name":"ci","url":"http://x/"}`, 409, "already exists"},
 		{"missing", "GET", "/api/v1/webhooks/nope", "", 404, "subscription nope"},
