@@ -295,3 +295,24 @@ func TestBackoffBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestReservedEventBuilders(t *testing.T) {
+	denied, err := PolicyDenied(PolicyDenial{Principal: "alice", Action: "push", ScopeKind: ScopeRepository, Resource: "team/app", Reason: "no push role", Status: 403})
+	if err != nil {
+		t.Fatalf("PolicyDenied: %v", err)
+	}
+	if denied.Type != TypePolicyDenied || denied.Subject != "team/app" || denied.ScopeKind != ScopeRepository || denied.ScopeName != "team/app" || denied.ID == "" {
+		t.Errorf("PolicyDenied = %+v, want type %s scoped to team/app", denied, TypePolicyDenied)
+	}
+	failed, err := VerificationFailed(VerificationFailure{Repository: "team/app", Digest: "sha256:abc", Reason: "no trusted signature"})
+	if err != nil {
+		t.Fatalf("VerificationFailed: %v", err)
+	}
+	if failed.Type != TypeVerificationFailed || failed.Subject != "team/app@sha256:abc" || failed.Source != "/v2/team/app" {
+		t.Errorf("VerificationFailed = %+v, want type %s for team/app@sha256:abc", failed, TypeVerificationFailed)
+	}
+	var data map[string]any
+	if err := json.Unmarshal(denied.Data, &data); err != nil || data["principal"] != "alice" || data["status"] != float64(403) {
+		t.Errorf("PolicyDenied data = %s (%v), want principal alice and status 403", denied.Data, err)
+	}
+}
