@@ -39,6 +39,8 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Metrics configures the Prometheus metrics endpoint.
 	Metrics Metrics `yaml:"metrics"`
+	// Webhooks configures the event outbox and webhook delivery.
+	Webhooks Webhooks `yaml:"webhooks"`
 	// ShutdownTimeout bounds how long in-flight requests may run after
 	// SIGINT or SIGTERM. Default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`

@@ -23,6 +23,7 @@ func Default() Config {
 		CORS:            CORS{MaxAge: 10 * time.Minute},
 		Log:             Log{Format: "text", Level: "info"},
 		Metrics:         Metrics{Enabled: true, Path: "/metrics"},
+		Webhooks:        defaultWebhooks,
 		ShutdownTimeout: 30 * time.Second,
 	}
 }
@@ -123,6 +124,7 @@ func (c *Config) Validate() error {
 		check("registry.max_manifest_bytes", fmt.Errorf("must be at least 1024, got %d", c.Registry.MaxManifestBytes))
 	}
 	errs = append(errs, c.GC.validate()...)
+	errs = append(errs, c.Webhooks.validate()...)
 	for _, origin := range c.CORS.AllowedOrigins {
 		if origin != "*" && !strings.HasPrefix(origin, "http://") && !strings.HasPrefix(origin, "https://") {
 			check("cors.allowed_origins", fmt.Errorf("invalid origin %q: expected * or a scheme://host[:port] origin", origin))

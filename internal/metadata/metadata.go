@@ -167,6 +167,7 @@ type Store interface {
 	Multipart
 	Collection
 	Usage
+	Webhooks
 	// Ping checks that the backend answers; /readyz calls it.
 	Ping(ctx context.Context) error
 	Close() error

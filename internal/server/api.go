@@ -31,6 +31,8 @@ type apiSubsystem struct {
 	root     *authn.Root
 	life     *lifecycle
 	metrics  *serverMetrics
+	// webhooks is nil when webhooks are disabled.
+	webhooks *webhooksSubsystem
 	draining atomic.Bool
 	started  time.Time
 
@@ -57,7 +59,11 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 		}
 	}
 	objectStore := objects.New(a.metadata.store, blobs, a.cfg.S3.Region)
-	handler := a.routes(oci.New(reg), admin.New(reg, objectStore, info))
+	adminHandler := admin.New(reg, objectStore, info)
+	if a.webhooks != nil {
+		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
+	}
+	handler := a.routes(oci.New(reg), adminHandler)
 
 	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)
 	if err != nil {

@@ -24,6 +24,7 @@ type serverMetrics struct {
 	telemetry *telemetry.Metrics
 	http      *middleware.HTTPMetrics
 	storage   *instrumented.Metrics
+	webhooks  *webhookMetrics
 }
 
 // newServerMetrics returns a new registry with every metric family
@@ -37,6 +38,7 @@ func newServerMetrics(cfg config.Metrics) *serverMetrics {
 		telemetry: t,
 		http:      middleware.NewHTTPMetrics(t.Registry()),
 		storage:   instrumented.NewMetrics(t.Registry()),
+		webhooks:  newWebhookMetrics(t.Registry()),
 	}
 }
 

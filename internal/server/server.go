@@ -22,9 +22,14 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	life := &lifecycle{logger: logger}
 	metrics := newServerMetrics(cfg.Metrics)
 	storage := &storageSubsystem{cfg: cfg.Storage, metrics: metrics}
-	meta := &metadataSubsystem{cfg: cfg.Metadata}
+	meta := &metadataSubsystem{cfg: cfg.Metadata, recordEvents: cfg.Webhooks.Enabled}
 	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, life: life, metrics: metrics}
-	life.all = []Subsystem{storage, meta, api}
+	life.all = []Subsystem{storage, meta}
+	if cfg.Webhooks.Enabled {
+		api.webhooks = &webhooksSubsystem{cfg: cfg.Webhooks, logger: logger, metadata: meta, metrics: metrics}
+		life.all = append(life.all, api.webhooks)
+	}
+	life.all = append(life.all, api)
 	if cfg.S3.Enabled {
 		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, metrics: metrics})
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/config"
+	"github.com/cofferhq/coffer/internal/events"
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/metadata/postgres"
 	"github.com/cofferhq/coffer/internal/metadata/sqlite"
@@ -91,8 +92,11 @@ func (s *storageSubsystem) Health(ctx context.Context) error {
 
 // metadataSubsystem owns the metadata store.
 type metadataSubsystem struct {
-	cfg   config.Metadata
-	store metadata.Store
+	cfg config.Metadata
+	// recordEvents installs the event recorder, so that every change
+	// writes its CloudEvents to the outbox.
+	recordEvents bool
+	store        metadata.Store
 }
 
 func (m *metadataSubsystem) Name() string    { return "metadata" }
@@ -114,6 +118,9 @@ func (m *metadataSubsystem) Start(ctx context.Context) error {
 		m.store = store
 	default:
 		return fmt.Errorf("unknown metadata driver %q", m.cfg.Driver)
+	}
+	if m.recordEvents {
+		m.store.SetEventRecorder(events.Record)
 	}
 	return nil
 }

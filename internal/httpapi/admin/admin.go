@@ -45,6 +45,9 @@ type Handler struct {
 	objects Objects
 	info    func() SystemInfo
 	mux     *http.ServeMux
+	// webhooks is nil until EnableWebhooks; wakeDispatcher may stay nil.
+	webhooks       WebhookStore
+	wakeDispatcher func()
 }
 
 // New returns the management API handler.

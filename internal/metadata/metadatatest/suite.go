@@ -96,6 +96,18 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"BucketUsageMultipart", testBucketUsageMultipart},
 		{"BucketUsageDeletedBucket", testBucketUsageDeletedBucket},
 		{"ConcurrentUsage", testConcurrentUsage},
+		{"OutboxManifestChanges", testOutboxManifestChanges},
+		{"OutboxObjectChanges", testOutboxObjectChanges},
+		{"OutboxRollsBackWithChange", testOutboxRollsBackWithChange},
+		{"OutboxCollectionDeletes", testOutboxCollectionDeletes},
+		{"AppendEventsRoundTrip", testAppendEventsRoundTrip},
+		{"SubscriptionLifecycle", testSubscriptionLifecycle},
+		{"ReplaceConfigSubscriptions", testReplaceConfigSubscriptions},
+		{"DeliveriesInOrderPerSubject", testDeliveriesInOrderPerSubject},
+		{"DeliveryLeaseExpires", testDeliveryLeaseExpires},
+		{"DeliveryLogAndRedeliver", testDeliveryLogAndRedeliver},
+		{"PruneEvents", testPruneEvents},
+		{"ConcurrentClaims", testConcurrentClaims},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {

@@ -32,10 +32,20 @@ func (s *Store) PutManifest(ctx context.Context, m *metadata.Manifest, tags ...s
 		if err != nil {
 			return err
 		}
-		if err := storeManifest(ctx, tx, repoID, m, now); err != nil {
+		inserted, err := storeManifest(ctx, tx, repoID, m, now)
+		if err != nil {
 			return err
 		}
-		return upsertTags(ctx, tx, repoID, m.Digest, tags, now)
+		var changes []metadata.Change
+		if inserted {
+			changes = append(changes, metadata.Change{Kind: metadata.ManifestPushed, Repository: m.Repository, Manifest: m})
+		}
+
+		tagChanges, err := upsertTags(ctx, tx, repoID, m.Repository, m.Digest, tags, now)
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, append(changes, tagChanges...)...)
 	})
 
 	var missing *metadata.MissingReferenceError
@@ -53,18 +63,19 @@ func (s *Store) PutManifest(ctx context.Context, m *metadata.Manifest, tags ...s
 // about to point at it cannot lose it to a concurrent DeleteManifest. When m
 // is new, its row, reference rows and reference counts are inserted; when a
 // concurrent transaction inserted it first, that one counted the references.
-func storeManifest(ctx context.Context, tx pgx.Tx, repoID int64, m *metadata.Manifest, now time.Time) error {
+// It reports whether this transaction inserted the manifest.
+func storeManifest(ctx context.Context, tx pgx.Tx, repoID int64, m *metadata.Manifest, now time.Time) (bool, error) {
 	for range maxRowRaces {
 		exists, err := lockManifest(ctx, tx, repoID, m.Digest, "FOR SHARE")
 		if err != nil || exists {
-			return err
+			return false, err
 		}
 		inserted, err := insertManifest(ctx, tx, repoID, m, now)
 		if err != nil || inserted {
-			return err
+			return inserted, err
 		}
 	}
-	return fmt.Errorf("manifest %s was created and deleted concurrently %d times", m.Digest, maxRowRaces)
+	return false, fmt.Errorf("manifest %s was created and deleted concurrently %d times", m.Digest, maxRowRaces)
 }
 
 // lockManifest locks manifest d of repository repoID with the given locking
@@ -266,7 +277,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo string, d digest.Digest
 		if !exists {
 			return notFound
 		}
-		return deleteManifestRows(ctx, tx, repoID, d)
+		return s.deleteManifestRows(ctx, tx, repoID, repo, d)
 	})
 	if errors.Is(err, metadata.ErrNotFound) {
 		return err
@@ -283,7 +294,16 @@ func (s *Store) DeleteManifest(ctx context.Context, repo string, d digest.Digest
 // before tag rows: with the opposite order, a push that moves a tag away
 // from this manifest while it counts a shared layer, and this deletion,
 // could each wait for a row the other has locked.
-func deleteManifestRows(ctx context.Context, tx pgx.Tx, repoID int64, d digest.Digest) error {
+// It first records the deletion of the manifest and its tags in the outbox.
+func (s *Store) deleteManifestRows(ctx context.Context, tx pgx.Tx, repoID int64, repo string, d digest.Digest) error {
+	changes, err := manifestDeletion(ctx, tx, repoID, repo, d)
+	if err != nil {
+		return err
+	}
+	if err := s.record(ctx, tx, changes...); err != nil {
+		return err
+	}
+
 	const deleteBlobRefs = `DELETE FROM manifest_blobs WHERE repository_id = $1 AND manifest_digest = $2
 		RETURNING blob_digest`
 	rows, err := tx.Query(ctx, deleteBlobRefs, repoID, string(d))

@@ -41,8 +41,10 @@ func (s *Store) PutObject(ctx context.Context, o *metadata.Object, cond metadata
 			return err
 		}
 		var err error
-		replaced, err = storeObject(ctx, tx, o, row, cond, time.Now())
-		return err
+		if replaced, err = storeObject(ctx, tx, o, row, cond, time.Now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, metadata.Change{Kind: metadata.ObjectCreated, Object: o})
 	})
 	if errors.Is(err, metadata.ErrNotFound) || errors.Is(err, metadata.ErrPreconditionFailed) {
 		return nil, err
@@ -232,7 +234,10 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (*metadata
 		if _, err := tx.Exec(ctx, `DELETE FROM objects WHERE bucket = $1 AND key = $2`, bucket, key); err != nil {
 			return fmt.Errorf("delete object row: %w", err)
 		}
-		return releaseBlob(ctx, tx, deleted.Blob)
+		if err := releaseBlob(ctx, tx, deleted.Blob); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, metadata.Change{Kind: metadata.ObjectDeleted, Object: deleted})
 	})
 	if errors.Is(err, metadata.ErrNotFound) {
 		return nil, err

@@ -46,6 +46,8 @@ const retryBackoff = 5 * time.Millisecond
 // concurrent use, also by several processes on the same database.
 type Store struct {
 	pool *pgxpool.Pool
+	// recorder turns each write transaction's changes into outbox events; nil records none.
+	recorder metadata.EventRecorder
 }
 
 var _ metadata.Store = (*Store)(nil)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -12,34 +13,69 @@ import (
 	"github.com/cofferhq/coffer/internal/metadata"
 )
 
-// upsertTags points each tag of repository repoID at manifest d. A tag that
-// pointed elsewhere moves, and the manifest it left stays stored. Tags are
-// written in byte order, so two pushes that set the same tags lock their
-// rows in the same order.
-func upsertTags(ctx context.Context, tx pgx.Tx, repoID int64, d digest.Digest, tags []string, now time.Time) error {
+// upsertTags points each tag of repository repoID at manifest d and
+// returns the tag changes: a tag that did not exist is created, one that
+// pointed elsewhere moves (the manifest it left stays stored), and one
+// that already pointed at d is no change. Tags are written in byte order,
+// so two pushes that set the same tags lock their rows in the same order.
+// The tag row is locked before it is read, so the previous digest is the
+// one this change replaces; only when a concurrent push creates the tag
+// between the read and the upsert is a move reported without it.
+func upsertTags(ctx context.Context, tx pgx.Tx, repoID int64, repo string, d digest.Digest, tags []string, now time.Time) ([]metadata.Change, error) {
 	sorted := slices.Clone(tags)
 	slices.Sort(sorted)
+	const current = `SELECT digest FROM tags WHERE repository_id = $1 AND name = $2 FOR UPDATE`
 	const upsert = `INSERT INTO tags (repository_id, name, digest, updated) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated = excluded.updated`
+		ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated = excluded.updated
+		RETURNING xmax = 0`
+	var changes []metadata.Change
 	for _, tag := range slices.Compact(sorted) {
-		if _, err := tx.Exec(ctx, upsert, repoID, tag, string(d), now.UTC().UnixNano()); err != nil {
-			return fmt.Errorf("set tag %s: %w", tag, err)
+		var previous string
+		err := tx.QueryRow(ctx, current, repoID, tag).Scan(&previous)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("look up tag %s: %w", tag, err)
 		}
+		var inserted bool
+		if err := tx.QueryRow(ctx, upsert, repoID, tag, string(d), now.UTC().UnixNano()).Scan(&inserted); err != nil {
+			return nil, fmt.Errorf("set tag %s: %w", tag, err)
+		}
+
+		change := metadata.Change{Kind: metadata.TagCreated, Repository: repo, Tag: tag, Digest: d}
+		switch {
+		case inserted:
+		case previous == string(d):
+			continue
+		default:
+			change.Kind = metadata.TagMoved
+			change.PreviousDigest = digest.Digest(previous)
+		}
+		changes = append(changes, change)
 	}
-	return nil
+	return changes, nil
 }
 
 // DeleteTag removes tag from repo, or returns an error wrapping
 // metadata.ErrNotFound. The manifest it pointed at stays stored.
 func (s *Store) DeleteTag(ctx context.Context, repo, tag string) error {
 	const del = `DELETE FROM tags
-		WHERE repository_id = (SELECT id FROM repositories WHERE name = $1) AND name = $2`
-	result, err := s.pool.Exec(ctx, del, repo, tag)
+		WHERE repository_id = (SELECT id FROM repositories WHERE name = $1) AND name = $2
+		RETURNING digest`
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		var d string
+		err := tx.QueryRow(ctx, del, repo, tag).Scan(&d)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("tag %s in %s: %w", tag, repo, metadata.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, metadata.Change{Kind: metadata.TagDeleted, Repository: repo, Tag: tag, Digest: digest.Digest(d)})
+	})
+	if errors.Is(err, metadata.ErrNotFound) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("delete tag %s in %s: %w", tag, repo, err)
-	}
-	if result.RowsAffected() == 0 {
-		return fmt.Errorf("tag %s in %s: %w", tag, repo, metadata.ErrNotFound)
 	}
 	return nil
 }

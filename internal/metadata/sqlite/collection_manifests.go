@@ -154,7 +154,7 @@ func (s *Store) deleteManifest(ctx context.Context, repo string, d digest.Digest
 			}
 			return fmt.Errorf("manifest %s in %s is no longer %s: %w", d, repo, rule.kind, metadata.ErrConflict)
 		}
-		return deleteManifestRows(ctx, tx, repoID, d)
+		return s.deleteManifestRows(ctx, tx, repoID, repo, d)
 	})
 	if errors.Is(err, metadata.ErrNotFound) || errors.Is(err, metadata.ErrConflict) {
 		return err

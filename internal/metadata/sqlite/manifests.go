@@ -31,13 +31,19 @@ func (s *Store) PutManifest(ctx context.Context, m *metadata.Manifest, tags ...s
 		if err != nil {
 			return err
 		}
+		var changes []metadata.Change
 		if !exists {
 			if err := insertManifest(ctx, tx, repoID, m, now); err != nil {
 				return err
 			}
+			changes = append(changes, metadata.Change{Kind: metadata.ManifestPushed, Repository: m.Repository, Manifest: m})
 		}
 
-		return upsertTags(ctx, tx, repoID, m.Digest, tags, now)
+		tagChanges, err := upsertTags(ctx, tx, repoID, m.Repository, m.Digest, tags, now)
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, append(changes, tagChanges...)...)
 	})
 
 	var missing *metadata.MissingReferenceError
@@ -229,7 +235,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo string, d digest.Digest
 		if !exists {
 			return notFound
 		}
-		return deleteManifestRows(ctx, tx, repoID, d)
+		return s.deleteManifestRows(ctx, tx, repoID, repo, d)
 	})
 	if errors.Is(err, metadata.ErrNotFound) {
 		return err
@@ -243,7 +249,16 @@ func (s *Store) DeleteManifest(ctx context.Context, repo string, d digest.Digest
 // deleteManifestRows deletes a stored manifest's tags, reference rows and
 // row, in the order the foreign keys require, and decrements the reference
 // count of each blob it listed.
-func deleteManifestRows(ctx context.Context, tx *sql.Tx, repoID int64, d digest.Digest) error {
+// It first records the deletion of the manifest and its tags in the outbox.
+func (s *Store) deleteManifestRows(ctx context.Context, tx *sql.Tx, repoID int64, repo string, d digest.Digest) error {
+	changes, err := manifestDeletion(ctx, tx, repoID, repo, d)
+	if err != nil {
+		return err
+	}
+	if err := s.record(ctx, tx, changes...); err != nil {
+		return err
+	}
+
 	steps := []struct {
 		name string
 		sql  string

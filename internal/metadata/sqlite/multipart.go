@@ -267,8 +267,10 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, id string, o *metad
 		if replaced, err = storeObject(ctx, tx, o, cond, time.Now()); err != nil {
 			return err
 		}
-		parts, err = deleteUploadRows(ctx, tx, id)
-		return err
+		if parts, err = deleteUploadRows(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, metadata.Change{Kind: metadata.ObjectCreated, Object: o})
 	})
 	if errors.Is(err, metadata.ErrNotFound) || errors.Is(err, metadata.ErrPreconditionFailed) {
 		return nil, nil, err

@@ -55,8 +55,10 @@ func (s *Store) PutObject(ctx context.Context, o *metadata.Object, cond metadata
 			return err
 		}
 		var err error
-		replaced, err = storeObject(ctx, tx, o, cond, time.Now())
-		return err
+		if replaced, err = storeObject(ctx, tx, o, cond, time.Now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, metadata.Change{Kind: metadata.ObjectCreated, Object: o})
 	})
 	if errors.Is(err, metadata.ErrNotFound) || errors.Is(err, metadata.ErrPreconditionFailed) {
 		return nil, err
@@ -188,7 +190,10 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (*metadata
 		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE bucket = ? AND key = ?`, bucket, key); err != nil {
 			return fmt.Errorf("delete object row: %w", err)
 		}
-		return releaseBlob(ctx, tx, deleted.Blob)
+		if err := releaseBlob(ctx, tx, deleted.Blob); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, metadata.Change{Kind: metadata.ObjectDeleted, Object: deleted})
 	})
 	if errors.Is(err, metadata.ErrNotFound) {
 		return nil, err

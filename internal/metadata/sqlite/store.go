@@ -38,6 +38,8 @@ type Store struct {
 	writer *sql.DB // a single connection, which runs every transaction that writes
 	reader *sql.DB // query-only connections for reads
 	read   readStatements
+	// recorder turns each write transaction's changes into outbox events; nil records none.
+	recorder metadata.EventRecorder
 }
 
 var _ metadata.Store = (*Store)(nil)

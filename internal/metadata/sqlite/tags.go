@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,34 +11,61 @@ import (
 	"github.com/cofferhq/coffer/internal/metadata"
 )
 
-// upsertTags points each tag of repository repoID at manifest d. A tag that
-// pointed elsewhere moves, and the manifest it left stays stored.
-func upsertTags(ctx context.Context, tx *sql.Tx, repoID int64, d digest.Digest, tags []string, now time.Time) error {
+// upsertTags points each tag of repository repoID at manifest d and
+// returns the tag changes: a tag that did not exist is created, one that
+// pointed elsewhere moves (the manifest it left stays stored), and one
+// that already pointed at d is no change.
+func upsertTags(ctx context.Context, tx *sql.Tx, repoID int64, repo string, d digest.Digest, tags []string, now time.Time) ([]metadata.Change, error) {
+	const current = `SELECT digest FROM tags WHERE repository_id = ? AND name = ?`
 	const upsert = `INSERT INTO tags (repository_id, name, digest, updated) VALUES (?, ?, ?, ?)
 		ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated = excluded.updated`
+	var changes []metadata.Change
 	for _, tag := range tags {
-		if _, err := tx.ExecContext(ctx, upsert, repoID, tag, string(d), now.UTC().UnixNano()); err != nil {
-			return fmt.Errorf("set tag %s: %w", tag, err)
+		var previous string
+		err := tx.QueryRowContext(ctx, current, repoID, tag).Scan(&previous)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("look up tag %s: %w", tag, err)
 		}
+		if _, err := tx.ExecContext(ctx, upsert, repoID, tag, string(d), now.UTC().UnixNano()); err != nil {
+			return nil, fmt.Errorf("set tag %s: %w", tag, err)
+		}
+
+		change := metadata.Change{Kind: metadata.TagCreated, Repository: repo, Tag: tag, Digest: d}
+		switch previous {
+		case "":
+		case string(d):
+			continue
+		default:
+			change.Kind = metadata.TagMoved
+			change.PreviousDigest = digest.Digest(previous)
+		}
+		changes = append(changes, change)
 	}
-	return nil
+	return changes, nil
 }
 
 // DeleteTag removes tag from repo, or returns an error wrapping
 // metadata.ErrNotFound. The manifest it pointed at stays stored.
 func (s *Store) DeleteTag(ctx context.Context, repo, tag string) error {
 	const del = `DELETE FROM tags
-		WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?`
-	res, err := s.writer.ExecContext(ctx, del, repo, tag)
+		WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?
+		RETURNING digest`
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var d string
+		err := tx.QueryRowContext(ctx, del, repo, tag).Scan(&d)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("tag %s in %s: %w", tag, repo, metadata.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, metadata.Change{Kind: metadata.TagDeleted, Repository: repo, Tag: tag, Digest: digest.Digest(d)})
+	})
+	if errors.Is(err, metadata.ErrNotFound) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("delete tag %s in %s: %w", tag, repo, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("delete tag %s in %s: %w", tag, repo, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("tag %s in %s: %w", tag, repo, metadata.ErrNotFound)
 	}
 	return nil
 }
