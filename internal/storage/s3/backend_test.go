@@ -33,6 +33,9 @@ type testBackend struct {
 	endpoint  string
 	accessKey string
 	secretKey string
+	// responseOverrides is true when the server sends the headers that the
+	// response-* parameters of a GET request name. moto 5.2.1 ignores them.
+	responseOverrides bool
 }
 
 // startMoto starts moto_server on a free port and stops it when the test ends.
@@ -54,9 +57,10 @@ func startVersityGW(t *testing.T) testBackend {
 	path := versitygwBinary(t)
 	port := freePort(t)
 	backend := testBackend{
-		endpoint:  fmt.Sprintf("http://127.0.0.1:%d", port),
-		accessKey: "coffer-test-access",
-		secretKey: "coffer-test-secret",
+		endpoint:          fmt.Sprintf("http://127.0.0.1:%d", port),
+		accessKey:         "coffer-test-access",
+		secretKey:         "coffer-test-secret",
+		responseOverrides: true,
 	}
 	cmd := exec.Command(path,
 		"--port", fmt.Sprintf("127.0.0.1:%d", port),

@@ -29,6 +29,7 @@ var driverTests = []struct {
 	{"MoveInParts", testMoveInParts},
 	{"DeleteManyKeys", testDeleteManyKeys},
 	{"NewChecksBucket", testNewChecksBucket},
+	{"PresignGet", testPresignGet},
 }
 
 func testKeysBelowPrefix(t *testing.T, b testBackend, bucket string) {
