@@ -114,6 +114,18 @@ func requestAttributes(r *http.Request, method attribute.KeyValue) []attribute.K
 	if agent := r.UserAgent(); agent != "" {
 		attrs = append(attrs, semconv.UserAgentOriginal(agent))
 	}
-	attrs = append(attrs, semconv.NetworkProtocolVersion(strings.TrimPrefix(r.Proto, "HTTP/")))
+	attrs = append(attrs, semconv.NetworkProtocolVersion(protocolVersion(r)))
 	return attrs
+}
+
+// protocolVersion returns the HTTP version as the semantic conventions
+// write it: "1.0", "1.1", "2" or "3".
+func protocolVersion(r *http.Request) string {
+	switch {
+	case r.ProtoMajor >= 2:
+		return strconv.Itoa(r.ProtoMajor)
+	case r.ProtoMinor == 0:
+		return "1.0"
+	}
+	return "1.1"
 }

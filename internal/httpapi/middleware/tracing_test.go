@@ -60,6 +60,7 @@ func TestTracingNamesSpanAfterRoute(t *testing.T) {
 		"server.address":            "registry.test",
 		"server.port":               "5000",
 		"coffer.operation":          "manifest_get",
+		"network.protocol.version":  "1.1",
 	}
 	for key, value := range want {
 		if attrs[key] != value {
