@@ -225,10 +225,22 @@ func TestTracingOverOTLPHTTP(t *testing.T) {
 
 	pushTraced(t, srv.api)
 	putObjectTraced(t, srv.s3)
+	if status, body := send(t, newRequest(t, http.MethodGet, srv.api+"/readyz", nil)); status != http.StatusOK {
+		t.Fatalf("GET /readyz: status %d, body %s", status, body)
+	}
 	stop() // drains the listeners, then flushes the exporter
 
 	_, spans := receiver.received()
 	servers := checkClientTrace(t, spans, "cofferd")
+
+	// Only background runs start traces of their own: the storage and
+	// metadata checks of /readyz must not.
+	for _, span := range spans {
+		background := slices.Contains([]string{"gc.Collect", "s3.ExpireUploads"}, span.name)
+		if span.parentSpanID == "" && !background {
+			t.Errorf("span %q is the root of a trace, want only gc.Collect and s3.ExpireUploads as roots", span.name)
+		}
+	}
 
 	lines := requestLogs(t, logs.String())
 	for request, server := range map[string]string{

@@ -1,6 +1,7 @@
 // Package traced wraps a metadata.Store and records an OpenTelemetry span
 // for every call but Ping and Close, as a child of the span in the call's
-// context. Results and errors pass through unchanged.
+// context. A call whose context carries no span gets none, so that it
+// starts no trace of its own. Results and errors pass through unchanged.
 package traced
 
 import (
@@ -47,8 +48,12 @@ func (s *Store) Ping(ctx context.Context) error { return s.next.Ping(ctx) }
 // Close closes the wrapped store.
 func (s *Store) Close() error { return s.next.Close() }
 
-// start begins a client span named name, which starts with spanPrefix.
+// start begins a client span named name, which starts with spanPrefix, or
+// returns the no-op span of a context without a span.
 func (s *Store) start(ctx context.Context, name string) (context.Context, trace.Span) {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx, trace.SpanFromContext(ctx)
+	}
 	return s.tracer.Start(ctx, name,
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(s.system, semconv.DBOperationName(strings.TrimPrefix(name, spanPrefix))),

@@ -87,3 +87,15 @@ func TestStoreSpans(t *testing.T) {
 		}
 	}
 }
+
+func TestStoreWithoutParentRecordsNothing(t *testing.T) {
+	s, recorder := newStore(t)
+
+	_, err := s.GetBucket(t.Context(), "missing")
+	if !errors.Is(err, metadata.ErrNotFound) {
+		t.Fatalf("GetBucket of a missing bucket: error = %v, want ErrNotFound", err)
+	}
+	if spans := recorder.Ended(); len(spans) != 0 {
+		t.Errorf("a call without a span in its context recorded %d spans, want 0", len(spans))
+	}
+}

@@ -1,6 +1,8 @@
 // Package traced wraps any storage.Driver and records an OpenTelemetry
-// span for every call, as a child of the span in the call's context. The
-// wrapped driver's behaviour and errors pass through unchanged.
+// span for every call, as a child of the span in the call's context. A call
+// whose context carries no span, such as the health check of /readyz, gets
+// none, so that it starts no trace of its own. The wrapped driver's
+// behaviour and errors pass through unchanged.
 package traced
 
 import (
@@ -32,6 +34,8 @@ const (
 const (
 	driverAttribute = attribute.Key("coffer.storage.driver")
 	keyAttribute    = attribute.Key("coffer.storage.key")
+	// sourceKeyAttribute is the key that Move renames; keyAttribute is its destination.
+	sourceKeyAttribute = attribute.Key("coffer.storage.source_key")
 	// notFoundAttribute marks a call that returned storage.ErrNotFound, which
 	// is an ordinary answer (a HEAD of a missing blob) and not a span error.
 	notFoundAttribute = attribute.Key("coffer.storage.not_found")
@@ -55,8 +59,12 @@ func New(next storage.Driver, tracer trace.Tracer) *Driver {
 // Name returns the wrapped driver's name.
 func (d *Driver) Name() string { return d.next.Name() }
 
-// start begins a client span of one call on key.
+// start begins a client span of one call on key, or returns the no-op span
+// of a context without a span.
 func (d *Driver) start(ctx context.Context, name, key string) (context.Context, trace.Span) {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx, trace.SpanFromContext(ctx)
+	}
 	return d.tracer.Start(ctx, name,
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(d.driver, keyAttribute.String(key)),
@@ -106,10 +114,8 @@ func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.
 
 // Move returns the wrapped driver's Move.
 func (d *Driver) Move(ctx context.Context, src, dst string) error {
-	ctx, span := d.tracer.Start(ctx, spanMove,
-		trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(d.driver, keyAttribute.String(dst), attribute.String("coffer.storage.source_key", src)),
-	)
+	ctx, span := d.start(ctx, spanMove, dst)
+	span.SetAttributes(sourceKeyAttribute.String(src))
 	err := d.next.Move(ctx, src, dst)
 	end(span, err)
 	return err

@@ -1,6 +1,7 @@
 package traced
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -71,10 +72,18 @@ func TestDriverSpansParentAndNames(t *testing.T) {
 	}
 }
 
+// requestContext returns a context with a span, as a request handler's is.
+func requestContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, span := sdktrace.NewTracerProvider().Tracer("test").Start(t.Context(), "request")
+	t.Cleanup(func() { span.End() })
+	return ctx
+}
+
 func TestDriverNotFoundIsNoSpanError(t *testing.T) {
 	d, recorder := newDriver(t)
 
-	_, err := d.Stat(t.Context(), "blobs/missing")
+	_, err := d.Stat(requestContext(t), "blobs/missing")
 	if !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("Stat of a missing key: error = %v, want ErrNotFound", err)
 	}
@@ -93,10 +102,21 @@ func TestDriverNotFoundIsNoSpanError(t *testing.T) {
 	}
 }
 
+func TestDriverWithoutParentRecordsNothing(t *testing.T) {
+	d, recorder := newDriver(t)
+
+	if _, err := d.Stat(t.Context(), "blobs/missing"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("Stat of a missing key: error = %v, want ErrNotFound", err)
+	}
+	if spans := recorder.Ended(); len(spans) != 0 {
+		t.Errorf("a call without a span in its context recorded %d spans, want 0", len(spans))
+	}
+}
+
 func TestDriverErrorMarksSpan(t *testing.T) {
 	d, recorder := newDriver(t)
 
-	_, err := d.Stat(t.Context(), "../escape")
+	_, err := d.Stat(requestContext(t), "../escape")
 	if !errors.Is(err, storage.ErrInvalidKey) {
 		t.Fatalf("Stat of an invalid key: error = %v, want ErrInvalidKey", err)
 	}
