@@ -79,8 +79,8 @@ func NewTracing(ctx context.Context, opts TracingOptions) (*Tracing, error) {
 	}
 
 	providerOpts := []sdktrace.TracerProviderOption{sdktrace.WithBatcher(exporter), sdktrace.WithResource(res)}
-	if opts.Sampler != "" {
-		sampler, err := NewSampler(opts.Sampler, opts.SamplerArg)
+	if name, arg := samplerSettings(opts); name != "" {
+		sampler, err := NewSampler(name, arg)
 		if err != nil {
 			return nil, errors.Join(err, exporter.Shutdown(ctx))
 		}
@@ -106,6 +106,24 @@ func tracingProtocol(configured string) string {
 		}
 	}
 	return ProtocolHTTPProtobuf
+}
+
+// samplerSettings returns the sampler name and argument, each from opts or
+// else from OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG. An empty name
+// leaves the choice to the SDK, which reads the same variables and
+// defaults to parentbased_always_on.
+func samplerSettings(opts TracingOptions) (name, arg string) {
+	if opts.Sampler == "" && opts.SamplerArg == "" {
+		return "", ""
+	}
+	name, arg = opts.Sampler, opts.SamplerArg
+	if name == "" {
+		name = os.Getenv("OTEL_TRACES_SAMPLER")
+	}
+	if arg == "" {
+		arg = os.Getenv("OTEL_TRACES_SAMPLER_ARG")
+	}
+	return name, arg
 }
 
 // newExporter returns the OTLP exporter for protocol. The exporters read

@@ -108,3 +108,23 @@ func TestLoggerAddsSpanIDs(t *testing.T) {
 		t.Errorf("line without a span has trace_id %v", without["trace_id"])
 	}
 }
+
+func TestSamplerSettingsFallBackToEnvironment(t *testing.T) {
+	t.Setenv("OTEL_TRACES_SAMPLER", "traceidratio")
+	t.Setenv("OTEL_TRACES_SAMPLER_ARG", "0.2")
+	tests := []struct {
+		opts              TracingOptions
+		wantName, wantArg string
+	}{
+		{TracingOptions{}, "", ""}, // the SDK reads the variables itself
+		{TracingOptions{Sampler: "parentbased_traceidratio"}, "parentbased_traceidratio", "0.2"},
+		{TracingOptions{SamplerArg: "0.5"}, "traceidratio", "0.5"},
+		{TracingOptions{Sampler: "always_on", SamplerArg: "1"}, "always_on", "1"},
+	}
+	for _, tt := range tests {
+		name, arg := samplerSettings(tt.opts)
+		if name != tt.wantName || arg != tt.wantArg {
+			t.Errorf("samplerSettings(%+v) = %q, %q, want %q, %q", tt.opts, name, arg, tt.wantName, tt.wantArg)
+		}
+	}
+}
