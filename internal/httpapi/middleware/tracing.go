@@ -29,8 +29,8 @@ var knownMethods = map[string]attribute.KeyValue{
 
 // Tracing starts a server span for every request, as a child of the W3C
 // trace context that the client sent in traceparent, if any. The span is
-// named after the method until the router names the route with SetRoute;
-// request paths never become span names, because they hold repository,
+// named after the method until the router names the route with SetRoute.
+// Request paths never become span names, because they contain repository,
 // bucket and key names. A nil tracer turns the middleware off.
 func Tracing(tracer trace.Tracer, propagator propagation.TextMapPropagator, next http.Handler) http.Handler {
 	if tracer == nil {

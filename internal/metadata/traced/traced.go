@@ -20,9 +20,9 @@ import (
 // spanPrefix starts every span name: "metadata.GetManifest".
 const spanPrefix = "metadata."
 
-// resultAttribute names the domain error of a call that ended with one of
-// the store's expected answers, such as "not found" or "conflict". Such a
-// call is not marked as a failed span.
+// resultAttribute names the expected domain error that a call returned,
+// such as "not found" or "conflict". Such a call is not marked as a failed
+// span.
 const resultAttribute = attribute.Key("coffer.metadata.result")
 
 // Store is a metadata.Store that records a span around every call of
@@ -60,7 +60,7 @@ func (s *Store) start(ctx context.Context, name string) (context.Context, trace.
 	)
 }
 
-// expectedErrors are the store's ordinary answers, which callers turn
+// expectedErrors are the store's ordinary results, which callers turn
 // into 404, 409 or 412 responses.
 var expectedErrors = []error{
 	metadata.ErrNotFound, metadata.ErrConflict, metadata.ErrAlreadyExists,

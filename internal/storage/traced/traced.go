@@ -36,8 +36,8 @@ const (
 	keyAttribute    = attribute.Key("coffer.storage.key")
 	// sourceKeyAttribute is the key that Move renames; keyAttribute is its destination.
 	sourceKeyAttribute = attribute.Key("coffer.storage.source_key")
-	// notFoundAttribute marks a call that returned storage.ErrNotFound, which
-	// is an ordinary answer (a HEAD of a missing blob) and not a span error.
+	// notFoundAttribute marks a call that returned storage.ErrNotFound. That
+	// is an ordinary result (a HEAD of a missing blob), not a span error.
 	notFoundAttribute = attribute.Key("coffer.storage.not_found")
 )
 
