@@ -62,10 +62,10 @@ func Tracing(tracer trace.Tracer, propagator propagation.TextMapPropagator, next
 }
 
 // SetRoute names the request's server span "METHOD route" and sets its
-// http.route attribute. route is a template with a fixed set of values,
-// such as "/v2/{name}/manifests/{reference}"; a pattern of http.ServeMux
-// that starts with a method has the method removed. It does nothing when
-// the request has no recording span, as when tracing is off.
+// http.route attribute. route is a template from a fixed set, such as
+// "/v2/{name}/manifests/{reference}". When route is an http.ServeMux
+// pattern that starts with a method, the method is removed. SetRoute does
+// nothing when the request has no recording span, as when tracing is off.
 func SetRoute(r *http.Request, route string) {
 	span := trace.SpanFromContext(r.Context())
 	if !span.IsRecording() {
