@@ -353,10 +353,10 @@ func (s *Store) Cancel(ctx context.Context, id string) error {
 func (s *Store) discard(ctx context.Context, id string) {
 	ctx = context.WithoutCancel(ctx)
 	if err := s.driver.Delete(ctx, uploadKey(id)); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		telemetry.Logger(ctx).Warn("upload bytes not removed", "upload", id, "error", err)
+		telemetry.Logger(ctx).WarnContext(ctx, "upload bytes not removed", "upload", id, "error", err)
 	}
 	if err := s.uploads.DeleteUpload(ctx, id); err != nil && !errors.Is(err, metadata.ErrNotFound) {
-		telemetry.Logger(ctx).Warn("upload state not removed", "upload", id, "error", err)
+		telemetry.Logger(ctx).WarnContext(ctx, "upload state not removed", "upload", id, "error", err)
 	}
 }
 

@@ -41,6 +41,8 @@ type Config struct {
 	Metrics Metrics `yaml:"metrics"`
 	// Webhooks configures the event outbox and webhook delivery.
 	Webhooks Webhooks `yaml:"webhooks"`
+	// Tracing configures OpenTelemetry tracing.
+	Tracing Tracing `yaml:"tracing"`
 	// ShutdownTimeout bounds how long in-flight requests may run after
 	// SIGINT or SIGTERM. Default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -264,4 +266,34 @@ type Metrics struct {
 	// Public serves the endpoint on the main listener without credentials;
 	// by default it requires the root credentials there. Default false.
 	Public bool `yaml:"public"`
+}
+
+// Tracing configures OpenTelemetry traces sent over OTLP. Each empty field
+// falls back to the standard OTEL_* environment variable named beside it,
+// and then to the OpenTelemetry default.
+type Tracing struct {
+	// Enabled records spans and exports them. Default false, which installs
+	// no tracer, exporter or span-recording wrapper at all.
+	Enabled bool `yaml:"enabled"`
+	// Endpoint is the base URL of the OTLP receiver, such as
+	// http://collector:4318 for http/protobuf (cofferd appends /v1/traces)
+	// or http://collector:4317 for grpc. An http URL sends without TLS.
+	// Fallback: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, then
+	// OTEL_EXPORTER_OTLP_ENDPOINT, then localhost on the protocol's port.
+	Endpoint string `yaml:"endpoint"`
+	// Protocol is "http/protobuf" or "grpc". Fallback:
+	// OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, then OTEL_EXPORTER_OTLP_PROTOCOL,
+	// then http/protobuf.
+	Protocol string `yaml:"protocol"`
+	// Sampler is one of the OTEL_TRACES_SAMPLER names: always_on,
+	// always_off, traceidratio, parentbased_always_on,
+	// parentbased_always_off or parentbased_traceidratio. Fallback:
+	// OTEL_TRACES_SAMPLER, then parentbased_always_on.
+	Sampler string `yaml:"sampler"`
+	// SamplerArg is the sampling ratio, from 0 to 1, of the traceidratio
+	// samplers. Fallback: OTEL_TRACES_SAMPLER_ARG, then 1.
+	SamplerArg string `yaml:"sampler_arg"`
+	// ServiceName is the service.name of every span. Fallback:
+	// OTEL_SERVICE_NAME, then "cofferd".
+	ServiceName string `yaml:"service_name"`
 }

@@ -135,6 +135,7 @@ func (c *Config) Validate() error {
 	if c.Metrics.Enabled {
 		errs = append(errs, c.Metrics.validate(c.Listen, c.S3)...)
 	}
+	errs = append(errs, c.Tracing.validate()...)
 	if c.ShutdownTimeout <= 0 {
 		check("shutdown_timeout", fmt.Errorf("must be positive, got %s", c.ShutdownTimeout))
 	}

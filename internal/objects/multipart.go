@@ -245,7 +245,7 @@ func (s *Store) ExpireUploads(ctx context.Context, cutoff time.Time) (int, error
 // garbage collection and is logged.
 func (s *Store) deleteStaged(ctx context.Context, key string) {
 	if err := s.blobs.DeleteStaged(context.WithoutCancel(ctx), key); err != nil {
-		telemetry.Logger(ctx).Warn("part bytes not removed", "key", key, "error", err)
+		telemetry.Logger(ctx).WarnContext(ctx, "part bytes not removed", "key", key, "error", err)
 	}
 }
 

@@ -33,6 +33,7 @@ type apiSubsystem struct {
 	metrics  *serverMetrics
 	// webhooks is nil when webhooks are disabled.
 	webhooks *webhooksSubsystem
+	tracing  *tracingSubsystem
 	draining atomic.Bool
 	started  time.Time
 
@@ -63,7 +64,7 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}
-	handler := a.routes(oci.New(reg), adminHandler)
+	handler := a.routes(oci.New(reg), routed(adminHandler))
 
 	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)
 	if err != nil {
@@ -110,7 +111,25 @@ func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handle
 			http.NotFound(w, r)
 		}
 	})
-	return middleware.Logging(a.logger, middleware.Recover(top))
+	logged := middleware.Logging(a.logger, middleware.Recover(top))
+	traced := a.tracing.handler(logged)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.untraced(r.URL.Path) {
+			logged.ServeHTTP(w, r)
+			return
+		}
+		traced.ServeHTTP(w, r)
+	})
+}
+
+// untraced reports whether path is a health or metrics endpoint, which
+// probes and scrapers call every few seconds and which get no span.
+func (a *apiSubsystem) untraced(path string) bool {
+	switch path {
+	case "/livez", "/readyz", "/startupz":
+		return true
+	}
+	return a.cfg.Metrics.Enabled && a.cfg.Metrics.Listen == "" && path == a.cfg.Metrics.Path
 }
 
 // readyz reports 200 when every subsystem is healthy and the server is

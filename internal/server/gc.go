@@ -25,6 +25,7 @@ type gcSubsystem struct {
 	logger   *slog.Logger
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
+	tracing  *tracingSubsystem
 
 	stop  context.CancelFunc
 	loops sync.WaitGroup
@@ -43,6 +44,8 @@ func (g *gcSubsystem) Start(ctx context.Context) error {
 	if g.cfg.GC.Enabled {
 		collector := newCollector(g.cfg, g.storage.driver, g.metadata.store)
 		g.every(loopCtx, g.cfg.GC.Interval, func(ctx context.Context) {
+			ctx, end := g.tracing.background(ctx, "gc.Collect")
+			defer end()
 			report, err := collector.Run(ctx, false)
 			g.logCollection(ctx, report, err)
 		})
@@ -50,6 +53,8 @@ func (g *gcSubsystem) Start(ctx context.Context) error {
 	if g.cfg.GC.Scrub.Enabled {
 		scrubber := newScrubber(g.cfg, g.storage.driver, g.metadata.store)
 		g.every(loopCtx, g.cfg.GC.Scrub.Interval, func(ctx context.Context) {
+			ctx, end := g.tracing.background(ctx, "gc.Scrub")
+			defer end()
 			report, err := scrubber.Run(ctx)
 			g.logScrub(ctx, report, err)
 		})

@@ -173,9 +173,19 @@ func pushImage(t *testing.T, base string) int {
 // the root credentials.
 func sendSigned(t *testing.T, method, url string, body []byte) (int, []byte) {
 	t.Helper()
+	return sendSignedWith(t, method, url, body, nil)
+}
+
+// sendSignedWith is sendSigned with extra request headers, which are sent
+// unsigned.
+func sendSignedWith(t *testing.T, method, url string, body []byte, header http.Header) (int, []byte) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("build request %s %s: %v", method, url, err)
+	}
+	for name, values := range header {
+		req.Header[name] = values
 	}
 	payloadHash := sha256Hex(body)
 	req.Header.Set("X-Amz-Content-Sha256", payloadHash)

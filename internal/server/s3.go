@@ -27,6 +27,7 @@ type s3Subsystem struct {
 	metadata *metadataSubsystem
 	root     *authn.Root
 	metrics  *serverMetrics
+	tracing  *tracingSubsystem
 
 	store    *objects.Store
 	listener *listener
@@ -45,7 +46,7 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 	handler := s3.New(s.store, s3.SignatureAuthenticator{Verifier: verifier}, s3.Options{Region: s.cfg.S3.Region, Domain: s.cfg.S3.Domain})
 
 	cors := middleware.CORSOptions{AllowedOrigins: s.cfg.CORS.AllowedOrigins, MaxAge: s.cfg.CORS.MaxAge}
-	top := middleware.Logging(s.logger, middleware.Recover(middleware.Metrics(s.metrics.httpMetrics(), "s3", middleware.CORS(cors, handler))))
+	top := s.tracing.handler(middleware.Logging(s.logger, middleware.Recover(middleware.Metrics(s.metrics.httpMetrics(), "s3", middleware.CORS(cors, handler)))))
 	l, err := serve(ctx, "s3", s.cfg.S3.Listen, s.cfg.TLS, top, s.logger)
 	if err != nil {
 		return err
@@ -65,7 +66,9 @@ func (s *s3Subsystem) expireUploads(ctx context.Context) {
 	ticker := time.NewTicker(expirySweepInterval)
 	defer ticker.Stop()
 	for {
-		removed, err := s.store.ExpireUploads(ctx, time.Now().Add(-s.cfg.S3.MultipartExpiry))
+		runCtx, end := s.tracing.background(ctx, "s3.ExpireUploads")
+		removed, err := s.store.ExpireUploads(runCtx, time.Now().Add(-s.cfg.S3.MultipartExpiry))
+		end()
 		if err != nil && ctx.Err() == nil {
 			s.logger.Error("multipart upload expiry failed", "error", err)
 		} else if removed > 0 {

@@ -21,19 +21,20 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 
 	life := &lifecycle{logger: logger}
 	metrics := newServerMetrics(cfg.Metrics)
-	storage := &storageSubsystem{cfg: cfg.Storage, metrics: metrics}
-	meta := &metadataSubsystem{cfg: cfg.Metadata, recordEvents: cfg.Webhooks.Enabled}
-	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, life: life, metrics: metrics}
-	life.all = []Subsystem{storage, meta}
+	tracing := &tracingSubsystem{cfg: cfg.Tracing, logger: logger}
+	storage := &storageSubsystem{cfg: cfg.Storage, metrics: metrics, tracing: tracing}
+	meta := &metadataSubsystem{cfg: cfg.Metadata, tracing: tracing, recordEvents: cfg.Webhooks.Enabled}
+	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, life: life, metrics: metrics, tracing: tracing}
+	life.all = []Subsystem{tracing, storage, meta}
 	if cfg.Webhooks.Enabled {
 		api.webhooks = &webhooksSubsystem{cfg: cfg.Webhooks, logger: logger, metadata: meta, metrics: metrics}
 		life.all = append(life.all, api.webhooks)
 	}
 	life.all = append(life.all, api)
 	if cfg.S3.Enabled {
-		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, metrics: metrics})
+		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, metrics: metrics, tracing: tracing})
 	}
-	life.all = append(life.all, &gcSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta})
+	life.all = append(life.all, &gcSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, tracing: tracing})
 	if metrics != nil && cfg.Metrics.Listen != "" {
 		life.all = append(life.all, &metricsSubsystem{cfg: cfg, logger: logger, metrics: metrics})
 	}

@@ -18,12 +18,14 @@ import (
 )
 
 // storageSubsystem owns the blob storage driver, wrapped with the
-// storage metrics when metrics are enabled and then with retries, timeouts
-// and a circuit breaker unless storage.reliability.enabled is false. The
-// metrics sit inside, so they count every try.
+// storage metrics when metrics are enabled, with spans when tracing is
+// enabled, and then with retries, timeouts and a circuit breaker unless
+// storage.reliability.enabled is false. The metrics and spans sit inside,
+// so they count every try.
 type storageSubsystem struct {
 	cfg     config.Storage
 	metrics *serverMetrics
+	tracing *tracingSubsystem
 	driver  storage.Driver
 	// reliability is the outermost wrapper, whose BreakerState the
 	// metrics can report; nil when disabled.
@@ -50,6 +52,7 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 		d, err := s3storage.New(ctx, s3storage.Options{
 			Endpoint: c.Endpoint, Region: c.Region, Bucket: c.Bucket, Prefix: c.Prefix, PathStyle: c.PathStyle,
 			AccessKey: c.AccessKey, SecretKey: c.SecretKey, CACertFile: c.CACert,
+			WrapTransport: s.tracing.transport(),
 		})
 		if err != nil {
 			return fmt.Errorf("s3 storage in bucket %s: %w", c.Bucket, err)
@@ -63,7 +66,7 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 	default:
 		return fmt.Errorf("unknown storage driver %q", s.cfg.Driver)
 	}
-	s.driver = s.metrics.instrument(s.driver)
+	s.driver = s.tracing.storage(s.metrics.instrument(s.driver))
 	if r := s.cfg.Reliability; r.Enabled {
 		s.reliability = reliable.Wrap(s.driver, reliable.Options{
 			MaxAttempts: r.MaxAttempts, BaseDelay: r.BaseDelay, MaxDelay: r.MaxDelay, OperationTimeout: r.OperationTimeout,
@@ -90,12 +93,14 @@ func (s *storageSubsystem) Health(ctx context.Context) error {
 	return blob.New(s.driver, nil).Ping(ctx)
 }
 
-// metadataSubsystem owns the metadata store.
+// metadataSubsystem owns the metadata store, wrapped with spans when
+// tracing is enabled.
 type metadataSubsystem struct {
 	cfg config.Metadata
 	// recordEvents installs the event recorder, so that every change
 	// writes its CloudEvents to the outbox.
 	recordEvents bool
+	tracing      *tracingSubsystem
 	store        metadata.Store
 }
 
@@ -109,13 +114,13 @@ func (m *metadataSubsystem) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlite metadata at %s: %w", m.cfg.SQLite.Path, err)
 		}
-		m.store = store
+		m.store = m.tracing.metadata(store, "sqlite")
 	case "postgres":
 		store, err := postgres.Open(ctx, m.cfg.Postgres.URL)
 		if err != nil {
 			return fmt.Errorf("postgres metadata: %w", err)
 		}
-		m.store = store
+		m.store = m.tracing.metadata(store, "postgresql")
 	default:
 		return fmt.Errorf("unknown metadata driver %q", m.cfg.Driver)
 	}

@@ -13,7 +13,8 @@ import (
 )
 
 // NewLogger returns a logger writing to w in format "json" or "text" at
-// the named level ("debug", "info", "warn", "error").
+// the named level ("debug", "info", "warn", "error"). A record logged with a
+// context that carries a span gets the trace_id and span_id fields.
 func NewLogger(w io.Writer, format, level string) *slog.Logger {
 	var lvl slog.Level
 	switch strings.ToLower(level) {
@@ -28,9 +29,9 @@ func NewLogger(w io.Writer, format, level string) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(withSpanIDs(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(withSpanIDs(slog.NewTextHandler(w, opts)))
 }
 
 type loggerKey struct{}

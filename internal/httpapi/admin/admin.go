@@ -156,7 +156,7 @@ func (h *Handler) listRepositories(w http.ResponseWriter, r *http.Request) {
 	}
 	repos, err := h.repos.Repositories(r.Context(), after, limit+1)
 	if err != nil {
-		telemetry.Logger(r.Context()).Error("list repositories failed", "error", err)
+		telemetry.Logger(r.Context()).ErrorContext(r.Context(), "list repositories failed", "error", err)
 		WriteProblem(w, r, http.StatusInternalServerError, "listing repositories failed")
 		return
 	}

@@ -87,10 +87,10 @@ func writeObjectError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if r.Context().Err() != nil {
-		telemetry.Logger(r.Context()).Info("request cancelled by the client", "error", err)
+		telemetry.Logger(r.Context()).InfoContext(r.Context(), "request cancelled by the client", "error", err)
 		return
 	}
-	telemetry.Logger(r.Context()).Error("request failed", "error", err)
+	telemetry.Logger(r.Context()).ErrorContext(r.Context(), "request failed", "error", err)
 	WriteProblem(w, r, http.StatusInternalServerError, "internal error; the server log has the details under this request ID")
 }
 
@@ -101,7 +101,7 @@ func unavailable(w http.ResponseWriter, r *http.Request, err error) string {
 	wait, _ := storage.RetryAfter(err)
 	seconds := strconv.Itoa(int(wait / time.Second))
 	w.Header().Set("Retry-After", seconds)
-	telemetry.Logger(r.Context()).Warn("storage unavailable", "error", err, "retry_after", wait)
+	telemetry.Logger(r.Context()).WarnContext(r.Context(), "storage unavailable", "error", err, "retry_after", wait)
 	if errors.Is(err, storage.ErrThrottled) {
 		return "the storage backend is throttling requests; retry after " + seconds + " seconds"
 	}

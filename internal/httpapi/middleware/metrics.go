@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // OperationUnknown labels a request that no router named: an unknown
@@ -77,11 +78,15 @@ type operationHolder struct {
 type operationKey struct{}
 
 // SetOperation records the name of the request's operation for its
-// metrics. Routers call it once they know the operation; the name must
-// come from a fixed set, never from the request path.
+// metrics, and as the coffer.operation attribute of its server span when
+// tracing records one. Routers call it once they know the operation; the
+// name must come from a fixed set, never from the request path.
 func SetOperation(ctx context.Context, operation string) {
 	if holder, ok := ctx.Value(operationKey{}).(*operationHolder); ok {
 		holder.operation = operation
+	}
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetAttributes(operationAttribute.String(operation))
 	}
 }
 

@@ -78,7 +78,7 @@ func Logging(base *slog.Logger, next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			logger.Info("request",
+			logger.InfoContext(r.Context(), "request",
 				"method", r.Method,
 				"path", r.URL.Path,
 				"status", status,
@@ -107,7 +107,7 @@ func Recover(next http.Handler) http.Handler {
 			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 				panic(v)
 			}
-			telemetry.Logger(r.Context()).Error("handler panicked", "panic", v)
+			telemetry.Logger(r.Context()).ErrorContext(r.Context(), "handler panicked", "panic", v)
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}()
 		next.ServeHTTP(w, r)
@@ -134,7 +134,7 @@ func RequireBasic(auth Authenticator, challenge Challenge, next http.Handler) ht
 		principal, err := auth.Verify(user, password)
 		RecordAuth(r.Context(), "basic", err == nil)
 		if err != nil {
-			telemetry.Logger(r.Context()).Info("authentication failed", "method", "basic", "user", user)
+			telemetry.Logger(r.Context()).InfoContext(r.Context(), "authentication failed", "method", "basic", "user", user)
 			challenge(w, r)
 			return
 		}

@@ -104,6 +104,19 @@ var operations = map[routeKind]map[string]string{
 	routeReferrers: {http.MethodGet: "referrers"},
 }
 
+// routeTemplates names each route for span names; the repository name,
+// reference, digest and upload ID appear as placeholders.
+var routeTemplates = map[routeKind]string{
+	routeBase:        "/v2/",
+	routeCatalog:     "/v2/_catalog",
+	routeTags:        "/v2/{name}/tags/list",
+	routeManifest:    "/v2/{name}/manifests/{reference}",
+	routeBlob:        "/v2/{name}/blobs/{digest}",
+	routeUploadStart: "/v2/{name}/blobs/uploads/",
+	routeUpload:      "/v2/{name}/blobs/uploads/{uuid}",
+	routeReferrers:   "/v2/{name}/referrers/{digest}",
+}
+
 func operationName(kind routeKind, method string) string {
 	if name, ok := operations[kind][method]; ok {
 		return name
@@ -116,6 +129,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	rt := parseRoute(r.URL.EscapedPath())
 	middleware.SetOperation(r.Context(), operationName(rt.kind, r.Method))
+	if template, ok := routeTemplates[rt.kind]; ok {
+		middleware.SetRoute(r, template)
+	}
 
 	switch rt.kind {
 	case routeUnknown:

@@ -111,10 +111,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if !known {
 		if r.Context().Err() != nil {
-			telemetry.Logger(r.Context()).Info("request cancelled by the client", "error", err)
+			telemetry.Logger(r.Context()).InfoContext(r.Context(), "request cancelled by the client", "error", err)
 			return
 		}
-		telemetry.Logger(r.Context()).Error("request failed", "error", err)
+		telemetry.Logger(r.Context()).ErrorContext(r.Context(), "request failed", "error", err)
 	}
 	body, _ := xml.Marshal(errorBody{
 		Code:      code,
@@ -141,7 +141,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 func unavailable(w http.ResponseWriter, r *http.Request, err error, wait time.Duration) string {
 	seconds := strconv.Itoa(int(wait / time.Second))
 	w.Header().Set("Retry-After", seconds)
-	telemetry.Logger(r.Context()).Warn("storage unavailable", "error", err, "retry_after", wait)
+	telemetry.Logger(r.Context()).WarnContext(r.Context(), "storage unavailable", "error", err, "retry_after", wait)
 	if errors.Is(err, storage.ErrThrottled) {
 		return "The storage backend is throttling requests. Reduce your request rate and retry after " + seconds + " seconds."
 	}

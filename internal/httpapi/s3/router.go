@@ -72,6 +72,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &request{bucket: bucket, key: key}
 	operation, handler := h.route(r, req)
 	middleware.SetOperation(r.Context(), operation)
+	middleware.SetRoute(r, routeTemplate(req))
 
 	auth, err := h.auth.Authenticate(r, h.virtualBucket(r))
 	if method := signatureMethod(r); method != "" {
@@ -91,6 +92,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := handler(w, r, req); err != nil {
 		writeError(w, r, err)
 	}
+}
+
+// routeTemplate names the resource of a request for span names, with the
+// bucket and key as placeholders. A virtual-hosted request, whose bucket
+// is in the host name, gets the path-style template too.
+func routeTemplate(req *request) string {
+	switch {
+	case req.bucket == "":
+		return "/"
+	case req.key == "":
+		return "/{bucket}"
+	}
+	return "/{bucket}/{key}"
 }
 
 // signatureMethod names how r is signed, with the method names of

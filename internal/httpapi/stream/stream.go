@@ -28,6 +28,6 @@ func Copy(w http.ResponseWriter, r *http.Request, rc io.Reader) {
 	if err == nil || r.Context().Err() != nil {
 		return
 	}
-	telemetry.Logger(r.Context()).Error("response stream aborted", "path", r.URL.Path, "error", err)
+	telemetry.Logger(r.Context()).ErrorContext(r.Context(), "response stream aborted", "path", r.URL.Path, "error", err)
 	panic(http.ErrAbortHandler)
 }

@@ -166,6 +166,6 @@ func (b *breaker) logChange(ctx context.Context, from, to State) {
 	if from == to {
 		return
 	}
-	telemetry.Logger(ctx).Warn("storage circuit breaker changed state",
+	telemetry.Logger(ctx).WarnContext(ctx, "storage circuit breaker changed state",
 		"driver", b.driver, "from", from.String(), "to", to.String(), "cooldown", b.cooldown)
 }

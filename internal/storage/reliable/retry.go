@@ -43,7 +43,7 @@ func (d *Driver) retry(ctx context.Context, op, key string, attempt func(ctx con
 		}
 
 		delay := d.backoff(n)
-		telemetry.Logger(ctx).Warn("storage call failed, retrying",
+		telemetry.Logger(ctx).WarnContext(ctx, "storage call failed, retrying",
 			"driver", d.next.Name(), "operation", op, "key", key,
 			"attempt", n, "max_attempts", d.opts.MaxAttempts, "delay", delay, "error", err)
 		if err := d.opts.Sleep(ctx, delay); err != nil {

@@ -81,6 +81,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -123,6 +124,9 @@ type Options struct {
 	// endpoint, in addition to the system's. Empty trusts the system's
 	// authorities, or the bundle named by AWS_CA_BUNDLE.
 	CACertFile string
+	// WrapTransport, when set, wraps the HTTP transport of every request to
+	// the endpoint, such as to add client spans and the traceparent header.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // Driver stores keys as objects of one S3 bucket. It is safe for concurrent use.
@@ -217,7 +221,24 @@ func loadConfig(ctx context.Context, opts Options) (aws.Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = defaultRegion
 	}
+	if opts.WrapTransport != nil {
+		if err := wrapTransport(&cfg, opts.WrapTransport); err != nil {
+			return aws.Config{}, err
+		}
+	}
 	return cfg, nil
+}
+
+// wrapTransport replaces the SDK's HTTP client with one whose transport is
+// wrap applied to the SDK's own transport, which keeps its dial timeouts,
+// connection pool and CA bundle.
+func wrapTransport(cfg *aws.Config, wrap func(http.RoundTripper) http.RoundTripper) error {
+	buildable, ok := cfg.HTTPClient.(*awshttp.BuildableClient)
+	if !ok {
+		return fmt.Errorf("s3 storage: cannot wrap the HTTP client of type %T", cfg.HTTPClient)
+	}
+	cfg.HTTPClient = &http.Client{Transport: wrap(buildable.GetTransport())}
+	return nil
 }
 
 // Name returns "s3".

@@ -1,16 +1,21 @@
 // Command loadgen is the load generator of the side-by-side registry
 // benchmark that test/bench/run.sh drives. It speaks the OCI Distribution
-// API with its own small client and uses only the standard library.
+// API with its own small client. Only the mixed mode, which also sends S3
+// requests, uses a library beyond the standard one: the AWS SDK's SigV4
+// signer.
 //
 // Usage:
 //
 //	loadgen run -url http://127.0.0.1:PORT -pid PID -server NAME -out FILE [flags]
 //	loadgen table REPORT.json [REPORT.json]
+//	loadgen mixed -url http://127.0.0.1:PORT -s3-url http://127.0.0.1:PORT [-clients 50] [-duration 60s]
 //	loadgen freeport
 //
 // "run" waits for the registry, runs every workload against it and writes a
 // JSON report, reading the server's CPU time and peak RSS from /proc/PID.
 // Set LOADGEN_USERNAME and LOADGEN_PASSWORD to send HTTP Basic credentials.
+// "mixed" sends OCI and S3 requests from concurrent clients for a fixed
+// time and prints the latency percentiles of each kind of request.
 // "table" prints reports as a Markdown table. "freeport" prints a free TCP
 // port on 127.0.0.1.
 package main
@@ -48,7 +53,7 @@ type bench struct {
 func main() {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: loadgen run|table|freeport [flags]")
+		fmt.Fprintln(os.Stderr, "usage: loadgen run|mixed|table|freeport [flags]")
 		os.Exit(2)
 	}
 
@@ -56,12 +61,14 @@ func main() {
 	switch os.Args[1] {
 	case "run":
 		err = runCommand(os.Args[2:])
+	case "mixed":
+		err = mixedCommand(os.Args[2:])
 	case "table":
 		err = tableCommand(os.Args[2:])
 	case "freeport":
 		err = freePortCommand()
 	default:
-		err = fmt.Errorf("unknown command %q: expected run, table or freeport", os.Args[1])
+		err = fmt.Errorf("unknown command %q: expected run, mixed, table or freeport", os.Args[1])
 	}
 	if err != nil {
 		slog.Error("loadgen failed", "err", err)
