@@ -19,11 +19,16 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 		return err
 	}
 
+	bearer, err := newOIDCBearer(cfg.Auth.OIDC)
+	if err != nil {
+		return err
+	}
+
 	life := &lifecycle{logger: logger}
 	metrics := newServerMetrics(cfg.Metrics)
 	storage := &storageSubsystem{cfg: cfg.Storage, metrics: metrics}
 	meta := &metadataSubsystem{cfg: cfg.Metadata}
-	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, life: life, metrics: metrics}
+	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, life: life, metrics: metrics}
 	life.all = []Subsystem{storage, meta, api}
 	if cfg.S3.Enabled {
 		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, metrics: metrics})

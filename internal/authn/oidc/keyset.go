@@ -66,8 +66,10 @@ func (k *keySet) key(ctx context.Context, kid string) (jose.JSONWebKey, error) {
 		return key, nil // a failed refresh keeps the cached keys
 	case ctx.Err() != nil:
 		return jose.JSONWebKey{}, fmt.Errorf("look up key %q: %w", kid, ctx.Err())
-	case err != nil && !errors.Is(err, errCooldown) && empty:
+	case empty && err != nil && !errors.Is(err, errCooldown):
 		return jose.JSONWebKey{}, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+	case empty:
+		return jose.JSONWebKey{}, fmt.Errorf("no signing keys fetched yet (the last fetch failed or the JWKS is empty): %w", ErrKeysUnavailable)
 	default:
 		return jose.JSONWebKey{}, fmt.Errorf("key %q is not in the provider's JWKS: %w", kid, ErrUnknownKey)
 	}

@@ -125,6 +125,11 @@ func TestKeysUnavailable(t *testing.T) {
 	if err := kc.FailJWKS(testRealm, 0); err != nil {
 		t.Fatal(err)
 	}
+	// Within the cooldown the keys stay unavailable; after it they are
+	// fetched again.
+	if _, err := v.Verify(context.Background(), token); !errors.Is(err, ErrKeysUnavailable) {
+		t.Errorf("Verify within the cooldown after a failed fetch: %v, want ErrKeysUnavailable", err)
+	}
 	clock.Advance(31 * time.Second)
 	if _, err := v.Verify(context.Background(), token); err != nil {
 		t.Errorf("Verify after the JWKS recovered: %v", err)
