@@ -32,6 +32,9 @@ type Options struct {
 	// RelativePath is Keycloak's --http-relative-path: "" (default, as
 	// Keycloak 17 and newer) or "/auth" (as Keycloak 16 and older).
 	RelativePath string
+	// Now is the server's clock; default time.Now. Tests that give the
+	// verifier under test a clock of its own pass the same one here.
+	Now func() time.Time
 }
 
 // Server is a mock Keycloak. Its methods are safe for concurrent use.
@@ -78,6 +81,9 @@ type session struct {
 // Handler with a server of your own.
 func New(opts Options) *Server {
 	opts.RelativePath = strings.TrimSuffix(opts.RelativePath, "/")
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	return &Server{opts: opts, realms: map[string]*realm{}}
 }
 
@@ -135,8 +141,10 @@ func (s *Server) issuerLocked(realmName string) string {
 func (s *Server) now() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return time.Now().Add(s.clockOffset)
+	return s.nowLocked()
 }
+
+func (s *Server) nowLocked() time.Time { return s.opts.Now().Add(s.clockOffset) }
 
 // SetClockOffset shifts the server's clock: the iat, exp and nbf of the
 // tokens it issues, the expiry of device codes and the polling interval

@@ -59,7 +59,7 @@ type MintOptions struct {
 // the options' overrides. User tokens get a new active session.
 func (s *Server) Mint(realmName string, opts MintOptions) (string, error) {
 	s.mu.Lock()
-	now := time.Now().Add(s.clockOffset + opts.ClockOffset)
+	now := s.nowLocked().Add(opts.ClockOffset)
 	r, err := s.realmLocked(realmName)
 	if err != nil {
 		s.mu.Unlock()

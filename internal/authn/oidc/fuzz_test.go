@@ -11,8 +11,9 @@ import (
 // rejection must carry a known reason, and anything accepted must be the
 // seed token's principal.
 func FuzzVerify(f *testing.F) {
-	kc := startMock(f, keycloak.Options{})
-	v := newVerifier(f, kc, newFakeClock(), nil)
+	clock := newFakeClock()
+	kc := startMock(f, clock, keycloak.Options{})
+	v := newVerifier(f, kc, clock, nil)
 	valid := clientCredentials(f, kc, "ci", "ci-secret")
 	want, err := v.Verify(context.Background(), valid)
 	if err != nil {

@@ -37,9 +37,11 @@ var testRealmConfig = keycloak.RealmConfig{
 	Users: []keycloak.UserConfig{{Username: "alice", Password: "alice-password"}},
 }
 
-// startMock starts a mock Keycloak with the test realm on loopback.
-func startMock(t testing.TB, opts keycloak.Options) *keycloak.Server {
+// startMock starts a mock Keycloak with the test realm on loopback; it
+// issues tokens on clock.
+func startMock(t testing.TB, clock *fakeClock, opts keycloak.Options) *keycloak.Server {
 	t.Helper()
+	opts.Now = clock.Now
 	kc := keycloak.New(opts)
 	if err := kc.AddRealm(testRealmConfig); err != nil {
 		t.Fatalf("add realm: %v", err)
@@ -51,8 +53,9 @@ func startMock(t testing.TB, opts keycloak.Options) *keycloak.Server {
 	return kc
 }
 
-// fakeClock is a settable clock for the verifier, starting at the real
-// time so that tokens the mock issues are valid on it.
+// fakeClock is a clock that moves only when a test advances it. The mock
+// and the verifier share it, so tokens, JWKS cooldowns and cache ages
+// depend on the test's steps and never on how fast the machine is.
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time

@@ -29,8 +29,8 @@ func verifyConcurrently(v *Verifier, tokens []string) []error {
 }
 
 func TestUnknownKidFetchesOncePerCooldown(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
 	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
 	v := newVerifier(t, kc, clock, nil)
 	if _, err := v.Verify(context.Background(), clientCredentials(t, kc, "ci", "ci-secret")); err != nil {
 		t.Fatalf("valid token: %v", err)
@@ -65,8 +65,8 @@ func TestUnknownKidFetchesOncePerCooldown(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
 	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
 	v := newVerifier(t, kc, clock, nil)
 	oldKid, err := kc.ActiveKeyID(testRealm)
 	if err != nil {
@@ -110,11 +110,11 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestKeysUnavailable(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
 	if err := kc.FailJWKS(testRealm, http.StatusServiceUnavailable); err != nil {
 		t.Fatal(err)
 	}
-	clock := newFakeClock()
 	v := newVerifier(t, kc, clock, nil)
 	token := clientCredentials(t, kc, "ci", "ci-secret")
 	_, err := v.Verify(context.Background(), token)
@@ -137,11 +137,12 @@ func TestKeysUnavailable(t *testing.T) {
 }
 
 func TestDiscoveryIssuerMismatch(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
 	if err := kc.SetDiscoveryIssuer(testRealm, "https://evil.example.com/realms/coffer"); err != nil {
 		t.Fatal(err)
 	}
-	v := newVerifier(t, kc, newFakeClock(), nil)
+	v := newVerifier(t, kc, clock, nil)
 	_, err := v.Verify(context.Background(), clientCredentials(t, kc, "ci", "ci-secret"))
 	if !errors.Is(err, ErrKeysUnavailable) {
 		t.Errorf("Verify with a discovery document of another issuer: %v, want ErrKeysUnavailable", err)
@@ -152,8 +153,9 @@ func TestInternalDiscoveryURL(t *testing.T) {
 	// Tokens name the public issuer; discovery and the JWKS are reached
 	// through the listener address, as with Keycloak's backchannel
 	// hostname.
-	kc := startMock(t, keycloak.Options{PublicURL: "https://sso.example.com", RelativePath: "/auth"})
-	v := newVerifier(t, kc, newFakeClock(), func(c *Config) {
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{PublicURL: "https://sso.example.com", RelativePath: "/auth"})
+	v := newVerifier(t, kc, clock, func(c *Config) {
 		c.DiscoveryURL = kc.URL() + "/realms/" + testRealm + "/.well-known/openid-configuration"
 	})
 	if got := kc.Issuer(testRealm); got != "https://sso.example.com/auth/realms/coffer" {
@@ -169,8 +171,9 @@ func TestInternalDiscoveryURL(t *testing.T) {
 }
 
 func TestVerifyCanceledContext(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
-	v := newVerifier(t, kc, newFakeClock(), nil)
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
+	v := newVerifier(t, kc, clock, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := v.Verify(ctx, clientCredentials(t, kc, "ci", "ci-secret"))

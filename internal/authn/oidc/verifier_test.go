@@ -12,8 +12,9 @@ import (
 )
 
 func TestVerifyClientCredentialsToken(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
-	v := newVerifier(t, kc, newFakeClock(), nil)
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
+	v := newVerifier(t, kc, clock, nil)
 	token := clientCredentials(t, kc, "ci", "ci-secret")
 
 	p, err := v.Verify(context.Background(), token)
@@ -56,9 +57,10 @@ func TestVerifyClientCredentialsToken(t *testing.T) {
 }
 
 func TestVerifyRejects(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
 	issuer := kc.Issuer(testRealm)
-	now := time.Now()
+	now := clock.Now()
 	cases := []struct {
 		name   string
 		token  func() string
@@ -108,7 +110,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"not a JWS", func() string { return "not-a-token" }, ErrMalformed, "malformed"},
 		{"oversized", func() string { return strings.Repeat("a", MaxTokenBytes+1) }, ErrMalformed, "malformed"},
 	}
-	v := newVerifier(t, kc, newFakeClock(), nil)
+	v := newVerifier(t, kc, clock, nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := v.Verify(context.Background(), tc.token())
@@ -123,9 +125,10 @@ func TestVerifyRejects(t *testing.T) {
 }
 
 func TestVerifyClockSkew(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
-	v := newVerifier(t, kc, newFakeClock(), nil)
-	now := time.Now()
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
+	v := newVerifier(t, kc, clock, nil)
+	now := clock.Now()
 	cases := []struct {
 		name string
 		set  map[string]any
@@ -148,21 +151,23 @@ func TestVerifyClockSkew(t *testing.T) {
 }
 
 func TestVerifyAuthorizedParties(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
-	v := newVerifier(t, kc, newFakeClock(), func(c *Config) { c.AllowedAuthorizedParties = []string{"coffer-cli"} })
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
+	v := newVerifier(t, kc, clock, func(c *Config) { c.AllowedAuthorizedParties = []string{"coffer-cli"} })
 	_, err := v.Verify(context.Background(), clientCredentials(t, kc, "ci", "ci-secret"))
 	if !errors.Is(err, ErrAuthorizedParty) || Reason(err) != "azp" {
 		t.Errorf("Verify error = %v, want ErrAuthorizedParty", err)
 	}
-	allowed := newVerifier(t, kc, newFakeClock(), func(c *Config) { c.AllowedAuthorizedParties = []string{"ci"} })
+	allowed := newVerifier(t, kc, clock, func(c *Config) { c.AllowedAuthorizedParties = []string{"ci"} })
 	if _, err := allowed.Verify(context.Background(), clientCredentials(t, kc, "ci", "ci-secret")); err != nil {
 		t.Errorf("Verify with ci allowed: %v", err)
 	}
 }
 
 func TestVerifyAccessTokenRules(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
-	atJWT := newVerifier(t, kc, newFakeClock(), func(c *Config) { c.AccessTokenRule = RuleATJWT })
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
+	atJWT := newVerifier(t, kc, clock, func(c *Config) { c.AccessTokenRule = RuleATJWT })
 	if _, err := atJWT.Verify(context.Background(), clientCredentials(t, kc, "at-ci", "at-secret")); err != nil {
 		t.Errorf("at+jwt token: %v", err)
 	}
@@ -171,7 +176,7 @@ func TestVerifyAccessTokenRules(t *testing.T) {
 		t.Errorf("JWT typ under at+jwt rule: %v, want ErrNotAccessToken", err)
 	}
 
-	claim := newVerifier(t, kc, newFakeClock(), func(c *Config) {
+	claim := newVerifier(t, kc, clock, func(c *Config) {
 		c.AccessTokenRule, c.AccessTokenClaim, c.AccessTokenClaimValue = RuleClaim, "token_use", "access"
 	})
 	ok := mint(t, kc, keycloak.MintOptions{Set: map[string]any{"token_use": "access", "typ": "whatever"}})
@@ -185,17 +190,18 @@ func TestVerifyAccessTokenRules(t *testing.T) {
 }
 
 func TestVerifyES256Realm(t *testing.T) {
-	kc := startMock(t, keycloak.Options{})
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
 	if err := kc.SetSignatureAlgorithm(testRealm, "ES256"); err != nil {
 		t.Fatal(err)
 	}
 	token := clientCredentials(t, kc, "ci", "ci-secret")
 
-	es := newVerifier(t, kc, newFakeClock(), func(c *Config) { c.Algorithms = []string{"ES256"} })
+	es := newVerifier(t, kc, clock, func(c *Config) { c.Algorithms = []string{"ES256"} })
 	if _, err := es.Verify(context.Background(), token); err != nil {
 		t.Errorf("ES256 token with ES256 allowed: %v", err)
 	}
-	rs := newVerifier(t, kc, newFakeClock(), nil)
+	rs := newVerifier(t, kc, clock, nil)
 	if _, err := rs.Verify(context.Background(), token); !errors.Is(err, ErrAlgorithm) {
 		t.Errorf("ES256 token with RS256 pinned: %v, want ErrAlgorithm", err)
 	}
