@@ -45,7 +45,7 @@ type OIDC struct {
 	// AllowedAZP, when not empty, lists the client ids (azp) whose tokens
 	// are accepted.
 	AllowedAZP []string `yaml:"allowed_azp"`
-	// AccessTokenRule tells access tokens from ID and refresh tokens:
+	// AccessTokenRule distinguishes access tokens from ID and refresh tokens:
 	// "keycloak" (default; payload typ Bearer), "at+jwt" (RFC 9068 header
 	// typ) or "claim" (AccessTokenClaim equals AccessTokenClaimValue).
 	AccessTokenRule       string `yaml:"access_token_rule"`

@@ -142,9 +142,11 @@ func (g *grant) common(typ string, now time.Time, lifetime time.Duration) map[st
 	return c
 }
 
-// tokenID returns a jti. Keycloak 26 prefixes the UUID by the token kind:
-// onrtac for access tokens from a refresh, trrtcc for client credentials
-// and so on; the mock uses one short prefix per kind.
+// tokenID returns a jti: a UUID behind a short prefix per token kind, so
+// that consumers treat jti as an opaque string.
+// NOTE: Keycloak 26 also prefixes jti by how a token was issued, but its
+// exact prefixes were not checked against a running Keycloak; these are
+// the mock's own.
 func tokenID(typ string) string {
 	prefix := map[string]string{AccessToken: "onrtac", IDToken: "onrtid", RefreshToken: "onrtrt", OfflineToken: "onrtof"}[typ]
 	return prefix + ":" + newUUID()

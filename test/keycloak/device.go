@@ -83,7 +83,7 @@ func newUserCode() string {
 	return string(code)
 }
 
-// pollDevice answers a device_code token request per RFC 8628: pending,
+// pollDevice handles a device_code token request per RFC 8628: pending,
 // slow_down (and a 5 s longer interval), expired, denied or the tokens.
 func (s *Server) pollDevice(rr realmRequest, c *ClientConfig, form url.Values) (*TokenResponse, *oauthError) {
 	code := form.Get("device_code")
@@ -159,7 +159,7 @@ func (s *Server) decideDevice(realmName, userCode string, decide func(*realm, *d
 	})
 }
 
-// serveDeviceVerification stands in for Keycloak's browser page at
+// serveDeviceVerification replaces Keycloak's browser page at
 // /realms/<realm>/device: a form post of user_code, username and password
 // approves the request, and action=deny denies it. Real Keycloak shows a
 // login page here instead.

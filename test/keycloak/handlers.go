@@ -188,7 +188,7 @@ func (s *Server) serveCerts(w http.ResponseWriter, req *http.Request, rr realmRe
 }
 
 // readForm parses a form body and rejects repeated parameters, as
-// Keycloak does.
+// Keycloak does, except audience, which token exchange may repeat.
 func readForm(req *http.Request) (url.Values, *oauthError) {
 	mediaType, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	if mediaType != "application/x-www-form-urlencoded" {
@@ -199,7 +199,7 @@ func readForm(req *http.Request) (url.Values, *oauthError) {
 		return nil, newError(http.StatusBadRequest, "invalid_request", "Invalid form body")
 	}
 	for key, values := range req.PostForm {
-		if len(values) > 1 {
+		if len(values) > 1 && key != "audience" {
 			return nil, newError(http.StatusBadRequest, "invalid_request", "duplicated parameter "+key)
 		}
 	}
@@ -227,7 +227,7 @@ func (s *Server) authenticateClient(rr realmRequest, req *http.Request, form url
 	c := rr.realm.clients[clientID]
 	s.mu.Unlock()
 	if c == nil || clientID == "account" {
-		// Keycloak answers 400 here where RFC 6749 says 401.
+		// Keycloak returns 400 here where RFC 6749 requires 401.
 		return nil, newError(http.StatusBadRequest, "invalid_client", "Invalid client or Invalid client credentials")
 	}
 	if c.Secret != "" && (secret == "" || secret != c.Secret) {

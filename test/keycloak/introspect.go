@@ -125,7 +125,7 @@ func (s *Server) serveRevoke(w http.ResponseWriter, req *http.Request, rr realmR
 }
 
 // serveLogout ends the session of a refresh token (the backchannel
-// logout a client sends with refresh_token); the answer is 204.
+// logout a client sends with refresh_token) and returns 204.
 func (s *Server) serveLogout(w http.ResponseWriter, req *http.Request, rr realmRequest) {
 	form, oerr := readForm(req)
 	var c *ClientConfig

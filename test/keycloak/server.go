@@ -172,7 +172,7 @@ func (s *Server) JWKSFetches(realmName string) int {
 	return 0
 }
 
-// FailJWKS makes the realm's JWKS endpoint answer with status (such as
+// FailJWKS makes the realm's JWKS endpoint respond with status (such as
 // 503); 0 restores it.
 func (s *Server) FailJWKS(realmName string, status int) error {
 	s.mu.Lock()

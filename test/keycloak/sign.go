@@ -118,7 +118,7 @@ func (r *realm) newSession(u *user, c *ClientConfig) *session {
 	return sess
 }
 
-// signWith signs claims as opts.Signing says.
+// signWith signs claims with the key that opts.Signing selects.
 func (s *Server) signWith(r *realm, claims map[string]any, opts MintOptions) (string, error) {
 	s.mu.Lock()
 	alg := jose.SignatureAlgorithm(r.cfg.SignatureAlgorithm)

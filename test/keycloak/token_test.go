@@ -183,6 +183,10 @@ func TestTokenExchange(t *testing.T) {
 	if got := decodePart(t, token(t, s, withAudience, "coffer:coffer-secret").str("access_token"), 1)["aud"]; got != "ci" {
 		t.Errorf("aud with audience=ci: %v", got)
 	}
+	twoAudiences := url.Values{"grant_type": {grantTokenExchange}, "subject_token": {subject}, "audience": {"ci", "plain"}}
+	if got := decodePart(t, token(t, s, twoAudiences, "coffer:coffer-secret").str("access_token"), 1)["aud"]; !reflect.DeepEqual(got, []any{"ci", "plain"}) {
+		t.Errorf("aud with two audience parameters: %v", got)
+	}
 	wantError(t, token(t, s, exchange, "plain:plain-secret"), http.StatusBadRequest, "unauthorized_client",
 		"Standard token exchange is not enabled for the requested client")
 	plainSubject := token(t, s, url.Values{"grant_type": {"client_credentials"}}, "plain:plain-secret").str("access_token")

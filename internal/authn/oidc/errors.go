@@ -3,7 +3,7 @@ package oidc
 import "errors"
 
 // Errors of Verify. Each rejection wraps exactly one of them, with the
-// details in the message; the HTTP layer answers 401 for all but
+// details in the message. The HTTP layer returns 401 for all but
 // ErrKeysUnavailable (503) and uses Reason as a metric label.
 var (
 	ErrMalformed       = errors.New("malformed token")
