@@ -30,6 +30,10 @@ type Principal struct {
 // ErrInvalidCredentials reports credentials that do not match any identity.
 var ErrInvalidCredentials = errors.New("invalid credentials")
 
+// ErrUnavailable reports credentials that could not be checked because a
+// dependency, such as the identity provider's key set, is unavailable.
+var ErrUnavailable = errors.New("credential check unavailable")
+
 // ErrUnknownAccessKey reports an S3 access key that no identity owns.
 var ErrUnknownAccessKey = errors.New("unknown access key")
 

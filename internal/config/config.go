@@ -23,6 +23,8 @@ type Config struct {
 	TLS TLS `yaml:"tls"`
 	// Root is the built-in administrator.
 	Root Root `yaml:"root"`
+	// Auth configures authentication by OpenID Connect access tokens.
+	Auth Auth `yaml:"auth"`
 	// S3 configures the S3-compatible API.
 	S3 S3 `yaml:"s3"`
 	// Storage selects and configures the blob storage driver.

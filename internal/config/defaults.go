@@ -15,6 +15,7 @@ func Default() Config {
 	return Config{
 		Listen:          "127.0.0.1:5000",
 		DataDir:         "./coffer-data",
+		Auth:            Auth{OIDC: defaultOIDC()},
 		S3:              S3{Enabled: true, Listen: "127.0.0.1:9000", Region: "us-east-1", MultipartExpiry: 7 * 24 * time.Hour},
 		Storage:         Storage{Driver: "filesystem", S3: S3Storage{Region: "us-east-1", RedirectExpiry: 5 * time.Minute}, Reliability: defaultStorageReliability},
 		Metadata:        Metadata{Driver: "sqlite"},
@@ -125,6 +126,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.GC.validate()...)
 	errs = append(errs, c.Webhooks.validate()...)
+	errs = append(errs, c.Auth.OIDC.validate()...)
 	for _, origin := range c.CORS.AllowedOrigins {
 		if origin != "*" && !strings.HasPrefix(origin, "http://") && !strings.HasPrefix(origin, "https://") {
 			check("cors.allowed_origins", fmt.Errorf("invalid origin %q: expected * or a scheme://host[:port] origin", origin))

@@ -29,6 +29,7 @@ type apiSubsystem struct {
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
 	root     *authn.Root
+	bearer   middleware.BearerAuthenticator // nil unless auth.oidc is set
 	life     *lifecycle
 	metrics  *serverMetrics
 	// webhooks is nil when webhooks are disabled.
@@ -81,7 +82,11 @@ func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handle
 	httpMetrics := a.metrics.httpMetrics()
 	ociAPI := middleware.Metrics(httpMetrics, "oci", middleware.RequireBasic(a.root, oci.Challenge, ociHandler))
 	cors := middleware.CORSOptions{AllowedOrigins: a.cfg.CORS.AllowedOrigins, MaxAge: a.cfg.CORS.MaxAge}
-	adminAPI := middleware.Metrics(httpMetrics, "admin", middleware.CORS(cors, middleware.RequireBasic(a.root, admin.Challenge, adminHandler)))
+	adminAuth := middleware.RequireBasic(a.root, admin.Challenge, adminHandler)
+	if a.bearer != nil {
+		adminAuth = middleware.AcceptBearer(a.bearer, admin.RejectBearer, adminAuth, adminHandler)
+	}
+	adminAPI := middleware.Metrics(httpMetrics, "admin", middleware.CORS(cors, adminAuth))
 	openAPI := middleware.Metrics(httpMetrics, "admin", adminHandler)
 	metricsAPI := a.metrics.mainListenerEndpoint(a.cfg.Metrics, a.root, a.logger)
 	top := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

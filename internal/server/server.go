@@ -19,12 +19,17 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 		return err
 	}
 
+	bearer, err := newOIDCBearer(cfg.Auth.OIDC)
+	if err != nil {
+		return err
+	}
+
 	life := &lifecycle{logger: logger}
 	metrics := newServerMetrics(cfg.Metrics)
 	tracing := &tracingSubsystem{cfg: cfg.Tracing, logger: logger}
 	storage := &storageSubsystem{cfg: cfg.Storage, metrics: metrics, tracing: tracing}
 	meta := &metadataSubsystem{cfg: cfg.Metadata, tracing: tracing, recordEvents: cfg.Webhooks.Enabled}
-	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, life: life, metrics: metrics, tracing: tracing}
+	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, life: life, metrics: metrics, tracing: tracing}
 	life.all = []Subsystem{tracing, storage, meta}
 	if cfg.Webhooks.Enabled {
 		api.webhooks = &webhooksSubsystem{cfg: cfg.Webhooks, logger: logger, metadata: meta, metrics: metrics}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -25,24 +24,6 @@ const (
 	clientSpanID  = "00f067aa0ba902b7"
 	traceparent   = "00-" + clientTraceID + "-" + clientSpanID + "-01"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the server's log writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // runServer runs cofferd in the test process with the given environment,
 // JSON logs into logs, and waits until it has started. The returned stop

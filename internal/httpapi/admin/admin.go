@@ -94,6 +94,22 @@ func Challenge(w http.ResponseWriter, r *http.Request) {
 	WriteProblem(w, r, http.StatusUnauthorized, "authentication required: send the root credentials with HTTP Basic")
 }
 
+// RejectBearer rejects a management request whose bearer token was not
+// accepted: 401 with a Bearer challenge for an invalid token, 403 for a
+// method that bearer tokens may not use, 503 when the token could not be
+// checked. reason is a fixed label, safe to show.
+func RejectBearer(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="coffer", error="invalid_token"`)
+		WriteProblem(w, r, status, "invalid bearer token ("+reason+"): send a valid access token or the root credentials with HTTP Basic")
+	case http.StatusForbidden:
+		WriteProblem(w, r, status, "bearer tokens allow only GET and HEAD requests on the management API; use the root credentials for changes")
+	default:
+		WriteProblem(w, r, status, "the bearer token could not be checked because the identity provider's keys are unavailable; retry later")
+	}
+}
+
 func writeJSON(w http.ResponseWriter, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {

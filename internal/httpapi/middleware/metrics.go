@@ -36,6 +36,7 @@ type HTTPMetrics struct {
 	requestBytes  *prometheus.CounterVec
 	responseBytes *prometheus.CounterVec
 	authAttempts  *prometheus.CounterVec
+	authFailures  *prometheus.CounterVec
 }
 
 // NewHTTPMetrics registers the HTTP and authentication metric families
@@ -63,8 +64,12 @@ func NewHTTPMetrics(reg prometheus.Registerer) *HTTPMetrics {
 			Name: "coffer_auth_attempts_total",
 			Help: "Requests that presented credentials, by authentication method and result.",
 		}, []string{"method", "result"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "coffer_auth_failures_total",
+			Help: "Rejected credentials, by authentication method and reason.",
+		}, []string{"method", "reason"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.requestBytes, m.responseBytes, m.authAttempts)
+	reg.MustRegister(m.requests, m.duration, m.requestBytes, m.responseBytes, m.authAttempts, m.authFailures)
 	return m
 }
 
@@ -103,6 +108,15 @@ func RecordAuth(ctx context.Context, method string, ok bool) {
 		result = authOK
 	}
 	holder.metrics.authAttempts.WithLabelValues(method, result).Inc()
+}
+
+// RecordAuthFailure counts one rejected credential in
+// coffer_auth_failures_total. reason must come from a fixed set, such as
+// "expired" or "audience". It does nothing outside the Metrics middleware.
+func RecordAuthFailure(ctx context.Context, method, reason string) {
+	if holder, found := ctx.Value(operationKey{}).(*operationHolder); found {
+		holder.metrics.authFailures.WithLabelValues(method, reason).Inc()
+	}
 }
 
 // Metrics records the count, duration and body sizes of every request
