@@ -181,9 +181,9 @@ func (d *Dispatcher) pass(ctx context.Context) (bool, error) {
 	if err != nil {
 		return fanned > 0, err
 	}
-	byID := make(map[string]metadata.Subscription, len(subs))
-	for _, s := range subs {
-		byID[s.ID] = s
+	byID, err := d.subscriptionsOf(ctx, subs, claimed)
+	if err != nil {
+		return true, err
 	}
 	// A claimed batch holds at most one delivery per subscription and
 	// subject, so its deliveries may go out in parallel.
@@ -195,36 +195,41 @@ func (d *Dispatcher) pass(ctx context.Context) (bool, error) {
 	return fanned > 0 || len(claimed) > 0, nil
 }
 
+// subscriptionsOf maps subscription IDs to subscriptions for the claimed
+// deliveries. A subscription created after subs was listed, whose events
+// another replica fanned out, is found by listing again.
+func (d *Dispatcher) subscriptionsOf(ctx context.Context, subs []metadata.Subscription, claimed []metadata.Delivery) (map[string]metadata.Subscription, error) {
+	byID := make(map[string]metadata.Subscription, len(subs))
+	for _, s := range subs {
+		byID[s.ID] = s
+	}
+	for _, del := range claimed {
+		if _, ok := byID[del.SubscriptionID]; ok {
+			continue
+		}
+		fresh, err := d.store.ListSubscriptions(ctx, "", 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range fresh {
+			byID[s.ID] = s
+		}
+		break
+	}
+	return byID, nil
+}
+
 // deliver makes one attempt and records its outcome.
 func (d *Dispatcher) deliver(ctx context.Context, sub metadata.Subscription, del metadata.Delivery) {
 	start := time.Now()
 	code, err := d.send(ctx, sub, del)
 	latency := time.Since(start)
-	if err != nil && ctx.Err() != nil {
-		// The request was cut off by shutdown: the lease expires and a
-		// later pass sends the event again, with the same id.
-		return
-	}
 
-	r := metadata.AttemptResult{DeliveryID: del.ID, Status: metadata.DeliveryDelivered, ResponseCode: code, NextAttempt: time.Now()}
-	result := "delivered"
-	if err != nil {
-		r.LastError = err.Error()
-		attempts := del.Attempts + 1
-		if attempts >= d.opts.MaxAttempts {
-			r.Status, result = metadata.DeliveryDead, "dead"
-			d.opts.Logger.Warn("webhook delivery dead", "subscription", del.SubscriptionID, "delivery", del.ID,
-				"event_id", del.Event.ID, "attempts", attempts, "error", err)
-		} else {
-			r.Status, result = metadata.DeliveryPending, "retry"
-			r.NextAttempt = time.Now().Add(Backoff(attempts, d.opts.BaseBackoff, d.opts.MaxBackoff))
-			d.opts.Logger.Info("webhook delivery will be retried", "subscription", del.SubscriptionID, "delivery", del.ID,
-				"event_id", del.Event.ID, "attempts", attempts, "next_attempt", r.NextAttempt, "error", err)
-		}
-	}
+	r, result := d.outcome(del, code, err, ctx.Err() != nil)
 	if d.opts.Observer != nil {
 		d.opts.Observer.ObserveDelivery(result, latency)
 	}
+
 	// The outcome is recorded even when shutdown begins during the
 	// request, so that a delivered event is not sent again.
 	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -232,6 +237,35 @@ func (d *Dispatcher) deliver(ctx context.Context, sub metadata.Subscription, del
 	if err := d.store.FinishAttempt(recordCtx, d.opts.Owner, time.Now(), r); err != nil {
 		d.opts.Logger.Warn("recording a webhook attempt failed", "delivery", del.ID, "error", err)
 	}
+}
+
+// outcome turns the result of an attempt into the delivery's new state
+// and the metrics result: delivered, retry or dead.
+func (d *Dispatcher) outcome(del metadata.Delivery, code int, err error, shuttingDown bool) (metadata.AttemptResult, string) {
+	r := metadata.AttemptResult{DeliveryID: del.ID, Status: metadata.DeliveryDelivered, ResponseCode: code, NextAttempt: time.Now()}
+	if err == nil {
+		return r, "delivered"
+	}
+
+	r.Status, r.LastError = metadata.DeliveryPending, err.Error()
+	if shuttingDown {
+		// Shutdown cut the request off. The delivery stays pending and due
+		// now, so another replica or the next start sends it again, with
+		// the same event id, without waiting for the lease to expire.
+		r.LastError = "interrupted by shutdown: " + r.LastError
+		return r, "retry"
+	}
+	attempts := del.Attempts + 1
+	if attempts >= d.opts.MaxAttempts {
+		r.Status = metadata.DeliveryDead
+		d.opts.Logger.Warn("webhook delivery dead", "subscription", del.SubscriptionID, "delivery", del.ID,
+			"event_id", del.Event.ID, "attempts", attempts, "error", err)
+		return r, "dead"
+	}
+	r.NextAttempt = time.Now().Add(Backoff(attempts, d.opts.BaseBackoff, d.opts.MaxBackoff))
+	d.opts.Logger.Info("webhook delivery will be retried", "subscription", del.SubscriptionID, "delivery", del.ID,
+		"event_id", del.Event.ID, "attempts", attempts, "next_attempt", r.NextAttempt, "error", err)
+	return r, "retry"
 }
 
 // send posts the event to the subscription's URL and returns the response

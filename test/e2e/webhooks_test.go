@@ -248,7 +248,7 @@ func TestWebhooksDeliverThroughOutageAndRestart(t *testing.T) {
 	nativeRequest(t, srv, http.MethodPut, "/api/v1/buckets/hooks/objects/b.txt", []byte("object b"), http.StatusCreated)
 	waitForFailedAttempt(t, srv, "connection refused")
 	recv.setDown(true)
-	hook = startHookListener(t, hookAddr, recv)
+	startHookListener(t, hookAddr, recv)
 	srv.stop(t)
 	srv.killed = true // the exit was expected, so the cleanup leaves this process alone
 	srv = startCofferWith(t, dataDir, srv.addr, nil, env...)

@@ -3,9 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/metadata"
@@ -72,7 +72,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 		if err != nil {
 			return err
 		}
-		var ids []any
+		var ids []int64
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
@@ -86,12 +86,18 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 			return err
 		}
 
-		in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-		args := append([]any{owner, now.Add(lease).UTC().UnixNano()}, ids...)
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE id IN (`+in+`)`, args...); err != nil {
+		// The IDs travel as one JSON array, which json_each unpacks.
+		idList, err := json.Marshal(ids)
+		if err != nil {
 			return err
 		}
-		claimed, err = queryDeliveries(ctx, tx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.id IN (`+in+`) ORDER BY e.seq`, ids...)
+		const update = `UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ?
+			WHERE id IN (SELECT value FROM json_each(?))`
+		if _, err := tx.ExecContext(ctx, update, owner, now.Add(lease).UTC().UnixNano(), string(idList)); err != nil {
+			return err
+		}
+		query := `SELECT ` + deliveryColumns + deliveryFrom + `WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY e.seq`
+		claimed, err = queryDeliveries(ctx, tx, query, string(idList))
 		return err
 	})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/metadata"
@@ -73,7 +72,7 @@ func insertSubscription(ctx context.Context, tx *sql.Tx, sub metadata.Subscripti
 // "config" equal subs, in one transaction.
 func (s *Store) ReplaceConfigSubscriptions(ctx context.Context, subs []metadata.Subscription) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		keep := make([]any, 0, len(subs))
+		keep := make([]string, 0, len(subs))
 		for _, sub := range subs {
 			var origin string
 			err := tx.QueryRowContext(ctx, `SELECT origin FROM webhook_subscriptions WHERE id = ?`, sub.ID).Scan(&origin)
@@ -98,11 +97,9 @@ func (s *Store) ReplaceConfigSubscriptions(ctx context.Context, subs []metadata.
 			keep = append(keep, sub.ID)
 		}
 
-		del := `DELETE FROM webhook_subscriptions WHERE origin = 'config'`
-		if len(keep) > 0 {
-			del += ` AND id NOT IN (` + strings.TrimSuffix(strings.Repeat("?,", len(keep)), ",") + `)`
-		}
-		_, err := tx.ExecContext(ctx, del, keep...)
+		const del = `DELETE FROM webhook_subscriptions
+			WHERE origin = 'config' AND id NOT IN (SELECT value FROM json_each(?))`
+		_, err := tx.ExecContext(ctx, del, encodeList(keep))
 		return err
 	})
 	if err != nil {
