@@ -81,7 +81,7 @@ func (l *JobLocks) TryLock(ctx context.Context, job string) (bool, error) {
 	return got, nil
 }
 
-// Held reports whether this JobLocks still holds the lock of job. It asks
+// Held reports whether this JobLocks still holds the lock of job. It queries
 // the server, so a broken connection, which released every lock, reports
 // false with the error.
 func (l *JobLocks) Held(ctx context.Context, job string) (bool, error) {
