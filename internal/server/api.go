@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer/internal/authn"
-	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/httpapi/admin"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
@@ -42,7 +41,7 @@ func (a *apiSubsystem) Name() string    { return "api" }
 func (a *apiSubsystem) Validate() error { return nil }
 
 func (a *apiSubsystem) Start(ctx context.Context) error {
-	blobs := blob.New(a.storage.driver, a.metadata.store)
+	blobs := a.metadata.blobs(a.storage.driver)
 	a.metrics.addCorruptReads(blobs.CorruptReads)
 	reg := registry.New(a.metadata.store, blobs, a.cfg.Registry.MaxManifestBytes)
 	a.started = time.Now().UTC()

@@ -28,7 +28,6 @@ type gcSubsystem struct {
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
 
-	locks jobLocks
 	stop  context.CancelFunc
 	loops sync.WaitGroup
 }
@@ -41,12 +40,7 @@ func (g *gcSubsystem) Start(ctx context.Context) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	locks, err := newJobLocks(g.cfg.Metadata)
-	if err != nil {
-		return err
-	}
-	g.locks = locks
-	runner := &jobRunner{locks: locks, check: g.cfg.GC.LockCheckInterval, logger: g.logger}
+	runner := &jobRunner{locks: g.metadata.jobs, check: g.cfg.GC.LockCheckInterval, logger: g.logger}
 	loopCtx, cancel := context.WithCancel(telemetry.WithLogger(context.WithoutCancel(ctx), g.logger))
 	g.stop = cancel
 	for _, job := range jobs {
@@ -59,7 +53,7 @@ func (g *gcSubsystem) Start(ctx context.Context) error {
 func (g *gcSubsystem) jobs() []backgroundJob {
 	var jobs []backgroundJob
 	if g.cfg.GC.Enabled {
-		collector := newCollector(g.cfg, g.storage.driver, g.metadata.store)
+		collector := newCollector(g.cfg, g.metadata.blobs(g.storage.driver), g.metadata.store)
 		jobs = append(jobs, backgroundJob{name: "gc", interval: g.cfg.GC.Interval, run: func(ctx context.Context) {
 			report, err := collector.Run(ctx, false)
 			g.logCollection(ctx, report, err)
@@ -73,7 +67,7 @@ func (g *gcSubsystem) jobs() []backgroundJob {
 		}})
 	}
 	if g.cfg.S3.Enabled {
-		store := objects.New(g.metadata.store, blob.New(g.storage.driver, g.metadata.store), g.cfg.S3.Region)
+		store := objects.New(g.metadata.store, g.metadata.blobs(g.storage.driver), g.cfg.S3.Region)
 		jobs = append(jobs, backgroundJob{name: "s3-multipart-expiry", interval: expirySweepInterval, run: func(ctx context.Context) {
 			g.expireMultipart(ctx, store)
 		}})
@@ -128,8 +122,8 @@ func (g *gcSubsystem) logScrub(ctx context.Context, r *gc.ScrubReport, err error
 		"blobs", r.Blobs, "bytes", r.Bytes, "corrupt", len(r.Corrupt), "missing", len(r.Missing), "failures", r.Failures)
 }
 
-// Stop ends the loops, waits for a run in progress to notice, at most
-// until ctx ends, and releases the job locks.
+// Stop ends the loops and waits for a run in progress to notice, at most
+// until ctx ends. The loops release their job locks as they end.
 func (g *gcSubsystem) Stop(ctx context.Context) error {
 	if g.stop == nil {
 		return nil
@@ -142,20 +136,16 @@ func (g *gcSubsystem) Stop(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("wait for background jobs to stop: %w", ctx.Err())
 	}
-	if err := g.locks.Close(ctx); err != nil {
-		return fmt.Errorf("release background job locks: %w", err)
-	}
-	return nil
 }
 
 func (g *gcSubsystem) Health(ctx context.Context) error { return nil }
 
-// newCollector builds a garbage collector from cfg over driver and meta.
-func newCollector(cfg config.Config, driver storage.Driver, meta metadata.Store) *gc.Collector {
-	blobs := blob.New(driver, meta)
+// newCollector builds a garbage collector from cfg over blobs and meta.
+func newCollector(cfg config.Config, blobs *blob.Store, meta metadata.Store) *gc.Collector {
 	return gc.NewCollector(meta, blobs, objects.New(meta, blobs, cfg.S3.Region), gc.Options{
 		GracePeriod:           cfg.GC.GracePeriod,
 		UploadExpiry:          cfg.GC.UploadExpiry,
@@ -175,7 +165,7 @@ func newScrubber(cfg config.Config, driver storage.Driver, meta metadata.Store) 
 // changes nothing. It is safe while a server uses the same stores.
 func CollectGarbage(ctx context.Context, cfg config.Config, logger *slog.Logger, dryRun bool) (*gc.Report, error) {
 	return withStores(ctx, cfg, logger, func(ctx context.Context, driver storage.Driver, meta metadata.Store) (*gc.Report, error) {
-		return newCollector(cfg, driver, meta).Run(ctx, dryRun)
+		return newCollector(cfg, blob.New(driver, meta), meta).Run(ctx, dryRun)
 	})
 }
 

@@ -8,12 +8,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/metadata/postgres"
 )
 
 // jobLocks lets one replica of a cluster at a time run each background
-// job. postgres.JobLocks implements it with advisory locks; localJobLocks
+// job. postgres.AdvisoryLocks implements it with advisory locks; localJobLocks
 // is the single-process version for SQLite.
 type jobLocks interface {
 	// TryLock takes the lock of job without waiting and reports whether
@@ -35,18 +36,19 @@ type backgroundJob struct {
 	run      func(ctx context.Context)
 }
 
-// newJobLocks returns the locks that fit the metadata store: advisory
-// locks in PostgreSQL, which every replica shares, or in-process locks
-// beside SQLite, which one process owns.
-func newJobLocks(cfg config.Metadata) (jobLocks, error) {
+// newLocks returns the locks that fit the metadata store: advisory locks
+// in PostgreSQL, which every replica shares, for background jobs and
+// upload sessions; or, beside SQLite, which one process owns, in-process
+// job locks and no shared session locks.
+func newLocks(cfg config.Metadata) (jobLocks, blob.SharedSessionLocks, error) {
 	if cfg.Driver != "postgres" {
-		return &localJobLocks{held: map[string]bool{}}, nil
+		return &localJobLocks{held: map[string]bool{}}, nil, nil
 	}
-	locks, err := postgres.NewJobLocks(cfg.Postgres.URL, replicaName())
+	locks, err := postgres.NewAdvisoryLocks(cfg.Postgres.URL, replicaName())
 	if err != nil {
-		return nil, fmt.Errorf("background job locks: %w", err)
+		return nil, nil, fmt.Errorf("cluster locks: %w", err)
 	}
-	return locks, nil
+	return locks, locks, nil
 }
 
 // replicaName names this process in the lock table: the host name and the

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 
 	"github.com/cofferhq/coffer/internal/authn"
-	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/s3"
@@ -33,7 +32,7 @@ func (s *s3Subsystem) Name() string    { return "s3" }
 func (s *s3Subsystem) Validate() error { return nil }
 
 func (s *s3Subsystem) Start(ctx context.Context) error {
-	blobs := blob.New(s.storage.driver, s.metadata.store)
+	blobs := s.metadata.blobs(s.storage.driver)
 	s.metrics.addCorruptReads(blobs.CorruptReads)
 	s.store = objects.New(s.metadata.store, blobs, s.cfg.S3.Region)
 	verifier := &sigv4.Verifier{Credentials: rootCredentials{s.root}, Region: s.cfg.S3.Region}
