@@ -79,10 +79,10 @@ func TestJobRunnerMovesToOtherReplica(t *testing.T) {
 
 	firstRuns, stopFirst := startRunner(t, first, job)
 	waitRun(t, firstRuns, "the first replica")
-	refused := &refusalSignal{jobLocks: second, refused: make(chan struct{}, 16)}
-	secondRuns, _ := startRunner(t, refused, job)
+	rejected := &rejectionSignal{jobLocks: second, rejected: make(chan struct{}, 16)}
+	secondRuns, _ := startRunner(t, rejected, job)
 	select {
-	case <-refused.refused:
+	case <-rejected.rejected:
 	case <-time.After(runTimeout):
 		t.Fatalf("the second replica did not try the lock within %v", runTimeout)
 	}
@@ -96,18 +96,18 @@ func TestJobRunnerMovesToOtherReplica(t *testing.T) {
 	waitRun(t, secondRuns, "the second replica")
 }
 
-// refusalSignal passes every call to jobLocks and signals each TryLock that
+// rejectionSignal passes every call to jobLocks and signals each TryLock that
 // did not get the lock.
-type refusalSignal struct {
+type rejectionSignal struct {
 	jobLocks
-	refused chan struct{}
+	rejected chan struct{}
 }
 
-func (r *refusalSignal) TryLock(ctx context.Context, job string) (bool, error) {
+func (r *rejectionSignal) TryLock(ctx context.Context, job string) (bool, error) {
 	got, err := r.jobLocks.TryLock(ctx, job)
 	if !got {
 		select {
-		case r.refused <- struct{}{}:
+		case r.rejected <- struct{}{}:
 		default:
 		}
 	}
