@@ -43,14 +43,13 @@ const (
 // AdvisoryLocks hands out cluster-wide locks for background jobs (garbage
 // collection, the scrub, upload expiry) and for upload sessions as
 // PostgreSQL session-level advisory locks, all taken on one connection of
-// their own. PostgreSQL
-// releases a session's advisory locks when its connection ends, so the
-// locks of a replica that crashes go with its connection, and another
-// replica takes them at its next try. No clock and no expiry time are
-// involved.
+// their own. PostgreSQL releases a session's advisory locks when its
+// connection ends, so the locks of a replica that crashes go with its
+// connection, and another replica takes them at its next try. No clock and
+// no expiry time are involved.
 //
-// A AdvisoryLocks is safe for concurrent use: a mutex serialises the queries on
-// its connection.
+// An AdvisoryLocks is safe for concurrent use: a mutex serialises the
+// queries on its connection.
 type AdvisoryLocks struct {
 	config *pgx.ConnConfig
 
@@ -59,16 +58,16 @@ type AdvisoryLocks struct {
 	held map[lockName]bool // the locks taken on conn
 }
 
-// NewAdvisoryLocks prepares job locks on the database at url, the URL the
-// metadata store uses. owner becomes the connection's application_name, so
-// pg_stat_activity shows which replica holds a lock. The connection opens
-// on the first TryLock.
+// NewAdvisoryLocks prepares advisory locks on the database at url, the URL
+// the metadata store uses. owner becomes the connection's application_name,
+// so pg_stat_activity shows which replica holds a lock. The connection
+// opens when the first lock is taken.
 func NewAdvisoryLocks(url, owner string) (*AdvisoryLocks, error) {
 	// pgxpool's parser accepts and strips the pool settings (pool_max_conns
 	// and friends) that the metadata URL may carry.
 	config, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("job locks: %w", err)
+		return nil, fmt.Errorf("advisory locks: %w", err)
 	}
 	conn := config.ConnConfig.Copy()
 	conn.RuntimeParams["application_name"] = owner
