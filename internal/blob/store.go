@@ -44,6 +44,7 @@ type Store struct {
 	driver   storage.Driver
 	uploads  UploadStates
 	locks    sessionLocks
+	shared   SharedSessionLocks // nil when one process owns the sessions
 	corrupts atomic.Int64
 	// presigner and redirectExpiry are set by EnableRedirects; a nil
 	// presigner turns redirects off.
@@ -51,9 +52,26 @@ type Store struct {
 	redirectExpiry time.Duration
 }
 
+// SharedSessionLocks serialises requests on one upload session across the
+// processes that share the storage and the metadata store, so that two
+// replicas never write the bytes of one session at once.
+// postgres.AdvisoryLocks implements it.
+type SharedSessionLocks interface {
+	// LockSession waits until this process holds the lock of upload id, or
+	// returns ctx's error. unlock releases it.
+	LockSession(ctx context.Context, id string) (unlock func(), err error)
+}
+
 // New returns a Store over driver, keeping upload state in uploads.
 func New(driver storage.Driver, uploads UploadStates) *Store {
 	return &Store{driver: driver, uploads: uploads}
+}
+
+// WithSharedSessionLocks makes every request on an upload session hold the
+// session's lock in shared as well as in this process, and returns s.
+func (s *Store) WithSharedSessionLocks(shared SharedSessionLocks) *Store {
+	s.shared = shared
+	return s
 }
 
 // Driver returns the underlying storage driver.

@@ -80,6 +80,26 @@ func (l *sessionLocks) lock(ctx context.Context, id string) (func(), error) {
 	}
 }
 
+// lockSession acquires session id in this process and then, when the
+// sessions are shared with other processes, in the shared locks. Taking
+// the local lock first means one request per process waits on the shared
+// one.
+func (s *Store) lockSession(ctx context.Context, id string) (func(), error) {
+	unlockLocal, err := s.locks.lock(ctx, id)
+	if err != nil || s.shared == nil {
+		return unlockLocal, err
+	}
+	unlockShared, err := s.shared.LockSession(ctx, id)
+	if err != nil {
+		unlockLocal()
+		return nil, fmt.Errorf("lock upload %s: %w", id, err)
+	}
+	return func() {
+		unlockShared()
+		unlockLocal()
+	}, nil
+}
+
 // StartUpload opens an upload session for repo. The session's file is
 // created by its first chunk.
 func (s *Store) StartUpload(ctx context.Context, repo string) (metadata.Upload, error) {
@@ -116,7 +136,7 @@ func (s *Store) GetUpload(ctx context.Context, id string) (metadata.Upload, erro
 // broke off a chunk learns how much of it the server kept. It waits at most
 // until ctx ends.
 func (s *Store) SettledUpload(ctx context.Context, id string) (metadata.Upload, error) {
-	unlock, err := s.locks.lock(ctx, id)
+	unlock, err := s.lockSession(ctx, id)
 	if err != nil {
 		return metadata.Upload{}, err
 	}
@@ -131,7 +151,7 @@ func (s *Store) SettledUpload(ctx context.Context, id string) (metadata.Upload, 
 // the bytes that arrived before a broken connection are kept, so that the
 // client can resume from the offset the session then reports.
 func (s *Store) Append(ctx context.Context, id string, offset int64, body io.Reader, declared int64) (metadata.Upload, error) {
-	unlock, err := s.locks.lock(ctx, id)
+	unlock, err := s.lockSession(ctx, id)
 	if err != nil {
 		return metadata.Upload{}, err
 	}
@@ -235,7 +255,7 @@ func copyDeclared(w io.Writer, body io.Reader, declared int64) (int64, error) {
 // ErrDigestMismatch is returned; on a failed last chunk the session stays
 // as it was.
 func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest, final io.Reader, declared int64) (int64, error) {
-	unlock, err := s.locks.lock(ctx, id)
+	unlock, err := s.lockSession(ctx, id)
 	if err != nil {
 		return 0, err
 	}
@@ -335,7 +355,7 @@ func (s *Store) rehash(ctx context.Context, key string, size int64, a digest.Alg
 
 // Cancel removes session id and its bytes.
 func (s *Store) Cancel(ctx context.Context, id string) error {
-	unlock, err := s.locks.lock(ctx, id)
+	unlock, err := s.lockSession(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -215,6 +215,12 @@ type GC struct {
 	Referrers string `yaml:"referrers"`
 	// Scrub configures the integrity scrub.
 	Scrub Scrub `yaml:"scrub"`
+	// LockCheckInterval is how often a replica checks the cluster-wide
+	// lock of each background job (garbage collection, the scrub, upload
+	// expiry): one that does not hold it tries to take it, so a job moves
+	// to a surviving replica within this time when its replica dies; one
+	// that holds it checks it still does. Default 15s, at least 1s.
+	LockCheckInterval time.Duration `yaml:"lock_check_interval"`
 }
 
 // GCUntagged is the policy for untagged manifests.

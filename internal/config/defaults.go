@@ -49,6 +49,8 @@ var defaultGC = GC{
 	UploadExpiry: 24 * time.Hour,
 	Referrers:    ReferrersDeleteWithSubject,
 	Scrub:        Scrub{Interval: 7 * 24 * time.Hour, MaxMBPerSecond: 50},
+
+	LockCheckInterval: 15 * time.Second,
 }
 
 // Values of gc.referrers.
@@ -205,6 +207,9 @@ func (g GC) validate() []error {
 	atLeastMinute("scrub.interval", g.Scrub.Interval)
 	if g.Scrub.MaxMBPerSecond < 0 {
 		errs = append(errs, fmt.Errorf("gc.scrub.max_mb_per_second: must be 0 (no cap) or positive, got %d", g.Scrub.MaxMBPerSecond))
+	}
+	if g.LockCheckInterval < time.Second {
+		errs = append(errs, fmt.Errorf("gc.lock_check_interval: must be at least 1s, got %s", g.LockCheckInterval))
 	}
 	return errs
 }

@@ -16,6 +16,8 @@ func TestGCDefaults(t *testing.T) {
 		UploadExpiry: 24 * time.Hour,
 		Referrers:    "delete-with-subject",
 		Scrub:        config.Scrub{Enabled: false, Interval: 168 * time.Hour, MaxMBPerSecond: 50},
+
+		LockCheckInterval: 15 * time.Second,
 	}
 	if got := config.Default().GC; got != want {
 		t.Errorf("gc defaults = %+v, want %+v", got, want)
@@ -45,6 +47,8 @@ gc:
 		Untagged:     config.GCUntagged{DeleteAfter: 72 * time.Hour},
 		Referrers:    "keep",
 		Scrub:        config.Scrub{Enabled: true, Interval: 168 * time.Hour, MaxMBPerSecond: 0},
+
+		LockCheckInterval: 15 * time.Second,
 	}
 	if cfg.GC != want {
 		t.Errorf("gc = %+v, want %+v", cfg.GC, want)
@@ -59,6 +63,7 @@ func TestGCFromEnvironment(t *testing.T) {
 		"COFFER_GC_UNTAGGED_DELETE_AFTER=720h",
 		"COFFER_GC_SCRUB_INTERVAL=24h",
 		"COFFER_GC_SCRUB_MAX_MB_PER_SECOND=200",
+		"COFFER_GC_LOCK_CHECK_INTERVAL=2s",
 	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -68,7 +73,8 @@ func TestGCFromEnvironment(t *testing.T) {
 	}
 	got := cfg.GC
 	if got.Enabled || got.Interval != 15*time.Minute || got.UploadExpiry != 48*time.Hour ||
-		got.Untagged.DeleteAfter != 720*time.Hour || got.Scrub.Interval != 24*time.Hour || got.Scrub.MaxMBPerSecond != 200 {
+		got.Untagged.DeleteAfter != 720*time.Hour || got.Scrub.Interval != 24*time.Hour || got.Scrub.MaxMBPerSecond != 200 ||
+		got.LockCheckInterval != 2*time.Second {
 		t.Errorf("gc = %+v, want the values of the environment", got)
 	}
 }
@@ -88,6 +94,7 @@ func TestGCRejectsInvalidValues(t *testing.T) {
 		{"unknown referrers policy", []string{"COFFER_GC_REFERRERS=orphan"},
 			`gc.referrers: invalid value "orphan": expected one of ["delete-with-subject" "keep"]`},
 		{"short scrub interval", []string{"COFFER_GC_SCRUB_INTERVAL=1s"}, "gc.scrub.interval: must be at least 1m, got 1s"},
+		{"short lock check interval", []string{"COFFER_GC_LOCK_CHECK_INTERVAL=500ms"}, "gc.lock_check_interval: must be at least 1s, got 500ms"},
 		{"negative scrub rate", []string{"COFFER_GC_SCRUB_MAX_MB_PER_SECOND=-5"}, "gc.scrub.max_mb_per_second: must be 0 (no cap) or positive, got -5"},
 	}
 	for _, tc := range cases {

@@ -45,7 +45,7 @@ func (a *apiSubsystem) Name() string    { return "api" }
 func (a *apiSubsystem) Validate() error { return nil }
 
 func (a *apiSubsystem) Start(ctx context.Context) error {
-	blobs := a.storage.blobStore(a.metadata.store)
+	blobs := a.metadata.blobs(a.storage)
 	a.metrics.addCorruptReads(blobs.CorruptReads)
 	reg := registry.New(a.metadata.store, blobs, a.cfg.Registry.MaxManifestBytes)
 	a.started = time.Now().UTC()

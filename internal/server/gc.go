@@ -17,9 +17,11 @@ import (
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
-// gcSubsystem runs garbage collection and the integrity scrub in the
-// background, each at start and then at its interval, when the
-// configuration enables them.
+// gcSubsystem runs the background jobs: garbage collection, the integrity
+// scrub and the expiry of stale S3 multipart uploads, each when the
+// configuration enables it, at start and then at its interval. With
+// several replicas on one PostgreSQL database, a cluster-wide lock per job
+// lets one replica at a time run it (docs/cluster.md).
 type gcSubsystem struct {
 	cfg      config.Config
 	logger   *slog.Logger
@@ -35,50 +37,57 @@ func (g *gcSubsystem) Name() string    { return "gc" }
 func (g *gcSubsystem) Validate() error { return nil } // config.Validate covers the gc keys
 
 func (g *gcSubsystem) Start(ctx context.Context) error {
-	if !g.cfg.GC.Enabled && !g.cfg.GC.Scrub.Enabled {
+	jobs := g.jobs()
+	if len(jobs) == 0 {
 		return nil
 	}
+	runner := &jobRunner{locks: g.metadata.jobs, check: g.cfg.GC.LockCheckInterval, logger: g.logger}
 	loopCtx, cancel := context.WithCancel(telemetry.WithLogger(context.WithoutCancel(ctx), g.logger))
 	g.stop = cancel
-
-	if g.cfg.GC.Enabled {
-		collector := newCollector(g.cfg, g.storage.driver, g.metadata.store)
-		g.every(loopCtx, g.cfg.GC.Interval, func(ctx context.Context) {
-			ctx, end := g.tracing.background(ctx, "gc.Collect")
-			defer end()
-			report, err := collector.Run(ctx, false)
-			g.logCollection(ctx, report, err)
-		})
-	}
-	if g.cfg.GC.Scrub.Enabled {
-		scrubber := newScrubber(g.cfg, g.storage.driver, g.metadata.store)
-		g.every(loopCtx, g.cfg.GC.Scrub.Interval, func(ctx context.Context) {
-			ctx, end := g.tracing.background(ctx, "gc.Scrub")
-			defer end()
-			report, err := scrubber.Run(ctx)
-			g.logScrub(ctx, report, err)
-		})
+	for _, job := range jobs {
+		g.loops.Go(func() { runner.loop(loopCtx, job) })
 	}
 	return nil
 }
 
-// every runs task now and then every interval, in a goroutine, until ctx
-// ends.
-func (g *gcSubsystem) every(ctx context.Context, interval time.Duration, task func(context.Context)) {
-	g.loops.Add(1)
-	go func() {
-		defer g.loops.Done()
-		ticker := time.NewTicker(interval)
-		defer ticker.Stop()
-		for {
-			task(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-ticker.C:
-			}
-		}
-	}()
+// jobs returns the background jobs the configuration enables.
+func (g *gcSubsystem) jobs() []backgroundJob {
+	var jobs []backgroundJob
+	if g.cfg.GC.Enabled {
+		collector := newCollector(g.cfg, g.metadata.blobs(g.storage), g.metadata.store)
+		jobs = append(jobs, backgroundJob{name: "gc", interval: g.cfg.GC.Interval, run: func(ctx context.Context) {
+			report, err := collector.Run(ctx, false)
+			g.logCollection(ctx, report, err)
+		}})
+	}
+	if g.cfg.GC.Scrub.Enabled {
+		scrubber := newScrubber(g.cfg, g.storage.driver, g.metadata.store)
+		jobs = append(jobs, backgroundJob{name: "scrub", interval: g.cfg.GC.Scrub.Interval, run: func(ctx context.Context) {
+			report, err := scrubber.Run(ctx)
+			g.logScrub(ctx, report, err)
+		}})
+	}
+	if g.cfg.S3.Enabled {
+		store := objects.New(g.metadata.store, g.metadata.blobs(g.storage), g.cfg.S3.Region)
+		jobs = append(jobs, backgroundJob{name: "s3-multipart-expiry", interval: expirySweepInterval, run: func(ctx context.Context) {
+			g.expireMultipart(ctx, store)
+		}})
+	}
+	return jobs
+}
+
+// expirySweepInterval is how often stale multipart uploads are looked for.
+const expirySweepInterval = time.Hour
+
+// expireMultipart aborts multipart uploads older than the configured
+// expiry.
+func (g *gcSubsystem) expireMultipart(ctx context.Context, store *objects.Store) {
+	removed, err := store.ExpireUploads(ctx, time.Now().Add(-g.cfg.S3.MultipartExpiry))
+	if err != nil && ctx.Err() == nil {
+		g.logger.Error("multipart upload expiry failed", "error", err)
+	} else if removed > 0 {
+		g.logger.Info("stale multipart uploads aborted", "count", removed)
+	}
 }
 
 // logCollection logs the outcome of a background collection run.
@@ -115,7 +124,7 @@ func (g *gcSubsystem) logScrub(ctx context.Context, r *gc.ScrubReport, err error
 }
 
 // Stop ends the loops and waits for a run in progress to notice, at most
-// until ctx ends.
+// until ctx ends. The loops release their job locks as they end.
 func (g *gcSubsystem) Stop(ctx context.Context) error {
 	if g.stop == nil {
 		return nil
@@ -130,15 +139,14 @@ func (g *gcSubsystem) Stop(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("wait for garbage collection to stop: %w", ctx.Err())
+		return fmt.Errorf("wait for background jobs to stop: %w", ctx.Err())
 	}
 }
 
 func (g *gcSubsystem) Health(ctx context.Context) error { return nil }
 
-// newCollector builds a garbage collector from cfg over driver and meta.
-func newCollector(cfg config.Config, driver storage.Driver, meta metadata.Store) *gc.Collector {
-	blobs := blob.New(driver, meta)
+// newCollector builds a garbage collector from cfg over blobs and meta.
+func newCollector(cfg config.Config, blobs *blob.Store, meta metadata.Store) *gc.Collector {
 	return gc.NewCollector(meta, blobs, objects.New(meta, blobs, cfg.S3.Region), gc.Options{
 		GracePeriod:           cfg.GC.GracePeriod,
 		UploadExpiry:          cfg.GC.UploadExpiry,
@@ -158,7 +166,7 @@ func newScrubber(cfg config.Config, driver storage.Driver, meta metadata.Store) 
 // changes nothing. It is safe while a server uses the same stores.
 func CollectGarbage(ctx context.Context, cfg config.Config, logger *slog.Logger, dryRun bool) (*gc.Report, error) {
 	return withStores(ctx, cfg, logger, func(ctx context.Context, driver storage.Driver, meta metadata.Store) (*gc.Report, error) {
-		return newCollector(cfg, driver, meta).Run(ctx, dryRun)
+		return newCollector(cfg, blob.New(driver, meta), meta).Run(ctx, dryRun)
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/cofferhq/coffer/internal/authn"
 	"github.com/cofferhq/coffer/internal/config"
@@ -15,11 +14,8 @@ import (
 	"github.com/cofferhq/coffer/internal/objects"
 )
 
-// expirySweepInterval is how often stale multipart uploads are looked for.
-const expirySweepInterval = time.Hour
-
-// s3Subsystem serves the S3 API on its own listener and expires stale
-// multipart uploads in the background.
+// s3Subsystem serves the S3 API on its own listener. The gc subsystem
+// expires stale multipart uploads.
 type s3Subsystem struct {
 	cfg      config.Config
 	logger   *slog.Logger
@@ -31,15 +27,13 @@ type s3Subsystem struct {
 
 	store    *objects.Store
 	listener *listener
-	stop     context.CancelFunc
-	swept    chan struct{}
 }
 
 func (s *s3Subsystem) Name() string    { return "s3" }
 func (s *s3Subsystem) Validate() error { return nil }
 
 func (s *s3Subsystem) Start(ctx context.Context) error {
-	blobs := s.storage.blobStore(s.metadata.store)
+	blobs := s.metadata.blobs(s.storage)
 	s.metrics.addCorruptReads(blobs.CorruptReads)
 	s.store = objects.New(s.metadata.store, blobs, s.cfg.S3.Region)
 	verifier := &sigv4.Verifier{Credentials: rootCredentials{s.root}, Region: s.cfg.S3.Region}
@@ -52,39 +46,10 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 		return err
 	}
 	s.listener = l
-
-	sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.stop, s.swept = cancel, make(chan struct{})
-	go s.expireUploads(sweepCtx)
 	return nil
 }
 
-// expireUploads aborts multipart uploads older than the configured expiry,
-// at start and then every expirySweepInterval.
-func (s *s3Subsystem) expireUploads(ctx context.Context) {
-	defer close(s.swept)
-	ticker := time.NewTicker(expirySweepInterval)
-	defer ticker.Stop()
-	for {
-		runCtx, end := s.tracing.background(ctx, "s3.ExpireUploads")
-		removed, err := s.store.ExpireUploads(runCtx, time.Now().Add(-s.cfg.S3.MultipartExpiry))
-		end()
-		if err != nil && ctx.Err() == nil {
-			s.logger.Error("multipart upload expiry failed", "error", err)
-		} else if removed > 0 {
-			s.logger.Info("stale multipart uploads aborted", "count", removed)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
-}
-
 func (s *s3Subsystem) Stop(ctx context.Context) error {
-	s.stop()
-	<-s.swept
 	return s.listener.shutdown(ctx)
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/cofferhq/coffer/internal/blob"
@@ -94,7 +95,8 @@ func (s *storageSubsystem) Health(ctx context.Context) error {
 }
 
 // metadataSubsystem owns the metadata store, wrapped with spans when
-// tracing is enabled.
+// tracing is enabled, and the locks that the replicas sharing it
+// coordinate with.
 type metadataSubsystem struct {
 	cfg config.Metadata
 	// recordEvents installs the event recorder, so that every change
@@ -102,6 +104,21 @@ type metadataSubsystem struct {
 	recordEvents bool
 	tracing      *tracingSubsystem
 	store        metadata.Store
+	// jobs lets one replica at a time run each background job.
+	jobs jobLocks
+	// sessions serialises writes to one upload session across replicas;
+	// nil with SQLite, which one process owns.
+	sessions blob.SharedSessionLocks
+}
+
+// blobs returns a blob store over the storage driver that keeps upload
+// sessions in the metadata store and locks them across replicas.
+func (m *metadataSubsystem) blobs(s *storageSubsystem) *blob.Store {
+	store := s.blobStore(m.store)
+	if m.sessions != nil {
+		store.WithSharedSessionLocks(m.sessions)
+	}
+	return store
 }
 
 func (m *metadataSubsystem) Name() string    { return "metadata" }
@@ -127,9 +144,28 @@ func (m *metadataSubsystem) Start(ctx context.Context) error {
 	if m.recordEvents {
 		m.store.SetEventRecorder(events.Record)
 	}
+	jobs, sessions, err := newLocks(m.cfg)
+	if err != nil {
+		_ = m.store.Close()
+		return err
+	}
+	m.jobs, m.sessions = jobs, sessions
 	return nil
 }
 
-func (m *metadataSubsystem) Stop(ctx context.Context) error { return m.store.Close() }
+// Stop closes the lock connection, which releases every lock this replica
+// still holds, and then the store.
+func (m *metadataSubsystem) Stop(ctx context.Context) error {
+	var errs []error
+	if m.jobs != nil {
+		if err := m.jobs.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("release cluster locks: %w", err))
+		}
+	}
+	if err := m.store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
 
 func (m *metadataSubsystem) Health(ctx context.Context) error { return m.store.Ping(ctx) }

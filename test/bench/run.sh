@@ -7,7 +7,11 @@
 # Markdown table.
 #
 # Environment:
-#   BENCH_SERVERS   "distribution coffer" (default), or one of the two
+#   BENCH_SERVERS   "distribution coffer" (default), or any list of distribution,
+#                   coffer (SQLite metadata) and coffer-postgres (PostgreSQL metadata)
+#   BENCH_POSTGRES_SERVER  PostgreSQL server for coffer-postgres, as a URL without a
+#                   database (default postgres://postgres@127.0.0.1:5432); the script
+#                   creates a fresh database on it and drops it at the end
 #   BENCH_TMPDIR    parent of the temp dir for data and reports (default: $TMPDIR or /tmp)
 #   BENCH_KEEP=1    keep the temp dir (data, server logs, JSON reports)
 #   LOADGEN_FLAGS   extra flags for `loadgen run`, such as "-big-size 268435456"
@@ -22,6 +26,8 @@ REGISTRY=$BENCH_BIN/registry
 LOADGEN=$BENCH_BIN/loadgen
 COFFERD=$ROOT/bin/cofferd
 SERVERS=${BENCH_SERVERS:-distribution coffer}
+POSTGRES_SERVER=${BENCH_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432}
+POSTGRES_DATABASE=""
 
 WORK=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/coffer-bench.XXXXXX")
 SERVER_PID=""
@@ -37,6 +43,9 @@ stop_server() {
 
 cleanup() {
 	stop_server
+	if [[ -n "$POSTGRES_DATABASE" ]]; then
+		psql -q "$POSTGRES_SERVER/postgres?sslmode=disable" -c "DROP DATABASE $POSTGRES_DATABASE WITH (FORCE)" || true
+	fi
 	if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
 		echo "kept $WORK" >&2
 	else
@@ -48,13 +57,15 @@ trap 'exit 130' INT TERM
 
 build() {
 	mkdir -p "$BENCH_BIN"
-	if [[ -x "$REGISTRY" ]] && "$REGISTRY" --version | grep -q " $DISTRIBUTION_VERSION"; then
+	if [[ " $SERVERS " != *" distribution "* ]]; then
+		: # Distribution is not benchmarked
+	elif [[ -x "$REGISTRY" ]] && "$REGISTRY" --version | grep -q " $DISTRIBUTION_VERSION"; then
 		echo "using $REGISTRY ($DISTRIBUTION_VERSION)" >&2
 	else
 		echo "building Distribution $DISTRIBUTION_VERSION (about 2 minutes cold)" >&2
 		(cd bench && go build -o "$REGISTRY" github.com/distribution/distribution/v3/cmd/registry)
 	fi
-	if [[ " $SERVERS " == *" coffer "* ]]; then
+	if [[ " $SERVERS " == *" coffer"* ]]; then
 		make -s build
 	fi
 	go build -o "$LOADGEN" ./test/bench/loadgen
@@ -85,14 +96,16 @@ EOF
 	SERVER_PID=$!
 }
 
-# start_coffer DIR PORT starts cofferd with HTTP Basic auth for the root user.
-# Its S3 API gets a free port of its own (it would take 9000 by default), and
-# log level warn turns off its per-request log lines, as for Distribution.
+# start_coffer DIR PORT [VAR=VALUE...] starts cofferd with HTTP Basic auth for
+# the root user and the extra COFFER_* settings given. Its S3 API gets a free
+# port of its own (it would take 9000 by default), and log level warn turns off
+# its per-request log lines, as for Distribution.
 start_coffer() {
 	local dir=$1 port=$2 s3_port
+	shift 2
 	s3_port=$("$LOADGEN" freeport)
 	mkdir -p "$dir/data"
-	COFFER_ROOT_USER=$BENCH_USER COFFER_ROOT_PASSWORD=$BENCH_PASSWORD COFFER_LOG_LEVEL=warn \
+	env "$@" COFFER_ROOT_USER="$BENCH_USER" COFFER_ROOT_PASSWORD="$BENCH_PASSWORD" COFFER_LOG_LEVEL=warn \
 		"$COFFERD" --listen "127.0.0.1:$port" --s3-listen "127.0.0.1:$s3_port" \
 		--data-dir "$dir/data" >"$dir/server.log" 2>&1 &
 	SERVER_PID=$!
@@ -113,6 +126,13 @@ bench_server() {
 	distribution) start_distribution "$dir" "$port" ;;
 	coffer)
 		start_coffer "$dir" "$port"
+		username=$BENCH_USER password=$BENCH_PASSWORD
+		;;
+	coffer-postgres)
+		POSTGRES_DATABASE=coffer_bench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+		psql -q "$POSTGRES_SERVER/postgres?sslmode=disable" -c "CREATE DATABASE $POSTGRES_DATABASE"
+		start_coffer "$dir" "$port" COFFER_METADATA_DRIVER=postgres \
+			COFFER_METADATA_POSTGRES_URL="$POSTGRES_SERVER/$POSTGRES_DATABASE?sslmode=disable"
 		username=$BENCH_USER password=$BENCH_PASSWORD
 		;;
 	esac
@@ -142,8 +162,9 @@ for name in $SERVERS; do
 	case $name in
 	distribution) bench_server distribution "Distribution $DISTRIBUTION_VERSION" ;;
 	coffer) bench_server coffer "Coffer" ;;
+	coffer-postgres) bench_server coffer-postgres "Coffer on PostgreSQL" ;;
 	*)
-		echo "unknown server $name in BENCH_SERVERS: expected distribution or coffer" >&2
+		echo "unknown server $name in BENCH_SERVERS: expected distribution, coffer or coffer-postgres" >&2
 		exit 2
 		;;
 	esac
