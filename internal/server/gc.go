@@ -45,6 +45,12 @@ func (g *gcSubsystem) Start(ctx context.Context) error {
 	loopCtx, cancel := context.WithCancel(telemetry.WithLogger(context.WithoutCancel(ctx), g.logger))
 	g.stop = cancel
 	for _, job := range jobs {
+		run := job.run
+		job.run = func(ctx context.Context) {
+			ctx, end := g.tracing.background(ctx, job.span)
+			defer end()
+			run(ctx)
+		}
 		g.loops.Go(func() { runner.loop(loopCtx, job) })
 	}
 	return nil
@@ -55,21 +61,21 @@ func (g *gcSubsystem) jobs() []backgroundJob {
 	var jobs []backgroundJob
 	if g.cfg.GC.Enabled {
 		collector := newCollector(g.cfg, g.metadata.blobs(g.storage), g.metadata.store)
-		jobs = append(jobs, backgroundJob{name: "gc", interval: g.cfg.GC.Interval, run: func(ctx context.Context) {
+		jobs = append(jobs, backgroundJob{name: "gc", span: "gc.Collect", interval: g.cfg.GC.Interval, run: func(ctx context.Context) {
 			report, err := collector.Run(ctx, false)
 			g.logCollection(ctx, report, err)
 		}})
 	}
 	if g.cfg.GC.Scrub.Enabled {
 		scrubber := newScrubber(g.cfg, g.storage.driver, g.metadata.store)
-		jobs = append(jobs, backgroundJob{name: "scrub", interval: g.cfg.GC.Scrub.Interval, run: func(ctx context.Context) {
+		jobs = append(jobs, backgroundJob{name: "scrub", span: "gc.Scrub", interval: g.cfg.GC.Scrub.Interval, run: func(ctx context.Context) {
 			report, err := scrubber.Run(ctx)
 			g.logScrub(ctx, report, err)
 		}})
 	}
 	if g.cfg.S3.Enabled {
 		store := objects.New(g.metadata.store, g.metadata.blobs(g.storage), g.cfg.S3.Region)
-		jobs = append(jobs, backgroundJob{name: "s3-multipart-expiry", interval: expirySweepInterval, run: func(ctx context.Context) {
+		jobs = append(jobs, backgroundJob{name: "s3-multipart-expiry", span: "s3.ExpireUploads", interval: expirySweepInterval, run: func(ctx context.Context) {
 			g.expireMultipart(ctx, store)
 		}})
 	}

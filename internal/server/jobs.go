@@ -31,7 +31,9 @@ type jobLocks interface {
 // backgroundJob is a task that one replica of the cluster runs at a
 // fixed interval.
 type backgroundJob struct {
-	name     string
+	name string
+	// span names the root span of each run when tracing is enabled.
+	span     string
 	interval time.Duration
 	run      func(ctx context.Context)
 }
