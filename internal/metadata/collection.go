@@ -119,3 +119,9 @@ type Collection interface {
 	// ErrNotFound when the manifest is gone.
 	DeleteOrphanReferrer(ctx context.Context, repo string, d digest.Digest, before time.Time) error
 }
+
+// GraceRestartInterval is how old the zero_since of an unreferenced blob
+// must be before a lookup restarts it. A lookup therefore guarantees the
+// blob at least the grace period minus this interval, and a burst of
+// lookups of one blob writes at most once per interval.
+const GraceRestartInterval = time.Second

@@ -104,15 +104,23 @@ func testLookupBlobRestartsGracePeriod(e *env) {
 	if !ok {
 		e.t.Fatalf("linked blob not listed as unreferenced")
 	}
-	// Wait until this process's clock, which LookupBlob reads, has passed
-	// the link time.
-	for !time.Now().After(first.ZeroSince) {
+	// A lookup soon after the link leaves zero_since alone.
+	if _, err := e.store.LookupBlob(e.ctx, "app", layer.Digest); err != nil {
+		e.t.Fatalf("LookupBlob: %v", err)
 	}
+	if again, _ := findUnreferenced(e.unreferenced(future), layer.Digest); !again.ZeroSince.Equal(first.ZeroSince) &&
+		time.Since(first.ZeroSince) < metadata.GraceRestartInterval {
+		e.t.Errorf("zero_since after an early lookup = %v, want %v unchanged", again.ZeroSince, first.ZeroSince)
+	}
+
+	// Wait until this process's clock, which LookupBlob reads, is a whole
+	// restart interval past the link time.
+	time.Sleep(time.Until(first.ZeroSince.Add(metadata.GraceRestartInterval + time.Millisecond)))
 
 	if _, err := e.store.LookupBlob(e.ctx, "app", layer.Digest); err != nil {
 		e.t.Fatalf("LookupBlob: %v", err)
 	}
-	e.wantUnreferenced(layer.Digest, first.ZeroSince.Add(time.Nanosecond), false)
+	e.wantUnreferenced(layer.Digest, first.ZeroSince.Add(metadata.GraceRestartInterval), false)
 	e.wantUnreferenced(layer.Digest, future, true)
 }
 

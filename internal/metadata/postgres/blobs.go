@@ -43,9 +43,9 @@ func (s *Store) LinkBlob(ctx context.Context, repo string, b metadata.Blob) erro
 	return nil
 }
 
-// lookupBlobQuery selects the size and reference count of a blob linked to
-// a repository.
-const lookupBlobQuery = `SELECT b.size, b.refcount
+// lookupBlobQuery selects the size, reference count and zero_since of a
+// blob linked to a repository.
+const lookupBlobQuery = `SELECT b.size, b.refcount, COALESCE(b.zero_since, 0)
 	FROM repositories r
 	JOIN repository_blobs rb ON rb.repository_id = r.id
 	JOIN blobs b ON b.digest = rb.digest
@@ -54,18 +54,20 @@ const lookupBlobQuery = `SELECT b.size, b.refcount
 // LookupBlob returns the blob when it is linked to repo, else an error
 // wrapping metadata.ErrNotFound. Looking up a blob that nothing references
 // restarts its zero_since, because a client that finds the blob skips its
-// upload and may reference it in a manifest next.
+// upload and may reference it in a manifest next. A zero_since younger than
+// metadata.GraceRestartInterval is left alone, so that repeated lookups do
+// not each write.
 func (s *Store) LookupBlob(ctx context.Context, repo string, d digest.Digest) (metadata.Blob, error) {
 	b := metadata.Blob{Digest: d}
-	var refcount int64
-	err := s.pool.QueryRow(ctx, lookupBlobQuery, repo, string(d)).Scan(&b.Size, &refcount)
+	var refcount, zeroSince int64
+	err := s.pool.QueryRow(ctx, lookupBlobQuery, repo, string(d)).Scan(&b.Size, &refcount, &zeroSince)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return metadata.Blob{}, fmt.Errorf("blob %s in %s: %w", d, repo, metadata.ErrNotFound)
 	}
 	if err != nil {
 		return metadata.Blob{}, fmt.Errorf("look up blob %s in %s: %w", d, repo, err)
 	}
-	if refcount == 0 {
+	if refcount == 0 && time.Now().UnixNano()-zeroSince >= metadata.GraceRestartInterval.Nanoseconds() {
 		if err := s.restartGracePeriod(ctx, d); err != nil {
 			return metadata.Blob{}, fmt.Errorf("look up blob %s in %s: %w", d, repo, err)
 		}
