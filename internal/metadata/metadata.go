@@ -166,6 +166,7 @@ type Store interface {
 	Objects
 	Multipart
 	Collection
+	Export
 	// Ping checks that the backend answers; /readyz calls it.
 	Ping(ctx context.Context) error
 	Close() error

@@ -90,6 +90,9 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"ListUntaggedManifests", testListUntaggedManifests},
 		{"DeleteUntaggedManifest", testDeleteUntaggedManifest},
 		{"OrphanReferrers", testOrphanReferrers},
+		{"ListRepositoryBlobs", testListRepositoryBlobs},
+		{"ListManifests", testListManifests},
+		{"ListTagTargets", testListTagTargets},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {
