@@ -6,6 +6,11 @@
 //
 //	cofferd gc [--dry-run] [flags]   collect garbage once
 //	cofferd scrub [flags]            re-hash every blob and quarantine corrupt content
+//
+// A third copies a deployment into another, for example from a single node
+// to a scaled-out one:
+//
+//	cofferd migrate --from FILE --to FILE
 package main
 
 import (
@@ -32,6 +37,8 @@ func run(args []string) int {
 			return runGC(args[1:])
 		case "scrub":
 			return runScrub(args[1:])
+		case "migrate":
+			return runMigrate(args[1:])
 		}
 	}
 
