@@ -38,14 +38,12 @@ func run(args []string) int {
 		case "scrub":
 			return runScrub(args[1:])
 		case "migrate":
-			return runMigrate(args[1:])
+			return runMigrate(args[1:], os.Stdout, os.Stderr)
 		}
 	}
 
-	fs := flag.NewFlagSet("cofferd", flag.ContinueOnError)
 	var flags config.Flags
-	flags.Register(fs)
-	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs, showVersion := serverFlagSet(&flags)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -71,4 +69,12 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// serverFlagSet returns the flags of the server command, which fill flags,
+// and the --version flag.
+func serverFlagSet(flags *config.Flags) (*flag.FlagSet, *bool) {
+	fs := flag.NewFlagSet("cofferd", flag.ContinueOnError)
+	flags.Register(fs)
+	return fs, fs.Bool("version", false, "print the version and exit")
 }

@@ -36,11 +36,12 @@ flags:
 `
 
 // runMigrate implements "cofferd migrate".
-func runMigrate(args []string) int {
+func runMigrate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cofferd migrate", flag.ContinueOnError)
 	from := fs.String("from", "", "configuration file of the deployment to copy from (required)")
 	to := fs.String("to", "", "configuration file of the deployment to copy into (required)")
 	workers := fs.Int("workers", 8, "how many records and blobs to copy at once")
+	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		_, _ = io.WriteString(fs.Output(), migrateUsage)
 		fs.PrintDefaults()
@@ -53,20 +54,20 @@ func runMigrate(args []string) int {
 	}
 	fromCfg, toCfg, err := loadMigrateConfigs(fs, *from, *to, *workers)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "cofferd migrate: %v\n", err)
+		fmt.Fprintf(stderr, "cofferd migrate: %v\n", err)
 		return exitUsageError
 	}
 
-	logger := telemetry.NewLogger(os.Stderr, toCfg.Log.Format, toCfg.Log.Level)
+	logger := telemetry.NewLogger(stderr, toCfg.Log.Format, toCfg.Log.Level)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger.Info("migration started", "from", *from, "to", *to)
 	report, err := server.Migrate(ctx, fromCfg, toCfg, logger, migrate.Options{Workers: *workers})
 	if report != nil {
-		fmt.Print(formatMigrateReport(report))
+		_, _ = io.WriteString(stdout, formatMigrateReport(report))
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "cofferd migrate: %v\n", err)
+		fmt.Fprintf(stderr, "cofferd migrate: %v\n", err)
 		return exitFound
 	}
 	return exitOK
@@ -102,6 +103,9 @@ func loadFile(flagName, path string) (config.Config, error) {
 	cfg, _, err := config.Load(config.Flags{ConfigFile: path}, nil)
 	if err != nil {
 		return cfg, fmt.Errorf("%s %s: %w", flagName, path, err)
+	}
+	if cfg.Storage.Driver == "memory" {
+		return cfg, fmt.Errorf("%s %s: storage.driver memory keeps blobs inside one server process, so migrate can neither read nor fill it", flagName, path)
 	}
 	return cfg, nil
 }
