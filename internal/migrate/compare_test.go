@@ -21,8 +21,8 @@ type deployment struct {
 
 // wantSame checks that dst holds exactly what src holds: the same
 // repositories, blob links, manifests (byte for byte), tags, referrers,
-// buckets, objects, blob rows and reference counts, and blob content under
-// the same keys with the same sizes, part of it read back and verified.
+// buckets, objects, blob rows and reference counts. Blob content must be
+// under the same keys with the same sizes, and a part of it is read back.
 func wantSame(t *testing.T, src, dst deployment) {
 	t.Helper()
 	ctx := t.Context()
@@ -60,6 +60,7 @@ func wantSameRepository(t *testing.T, src, dst deployment, repo string) {
 	if got, want := links(dst.meta), links(src.meta); !slices.Equal(got, want) {
 		t.Errorf("%s: target links %d blobs, want %d the same as the source", repo, len(got), len(want))
 	}
+
 	manifests := func(s metadata.Store) []metadata.Manifest {
 		return listAll(t, "manifests of "+repo, func(after string) ([]metadata.Manifest, string, error) {
 			page, err := s.ListManifests(ctx, repo, digest.Digest(after), 200)
@@ -75,6 +76,7 @@ func wantSameRepository(t *testing.T, src, dst deployment, repo string) {
 			t.Errorf("%s: target manifest %s differs from the source's %s", repo, got[i].Digest, want[i].Digest)
 		}
 	}
+
 	tags := func(s metadata.Store) []metadata.Tag {
 		return listAll(t, "tags of "+repo, func(after string) ([]metadata.Tag, string, error) {
 			page, err := s.ListTagTargets(ctx, repo, after, 200)
@@ -84,6 +86,7 @@ func wantSameRepository(t *testing.T, src, dst deployment, repo string) {
 	if got, want := tags(dst.meta), tags(src.meta); !slices.Equal(got, want) {
 		t.Errorf("%s: target has %d tags, want %d the same as the source", repo, len(got), len(want))
 	}
+
 	subjects, err := src.meta.ListManifests(ctx, repo, "", 0)
 	if err != nil {
 		t.Fatal(err)

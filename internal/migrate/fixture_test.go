@@ -41,19 +41,17 @@ type source struct {
 	manifests, tags, objects, blobs int64
 	// unlinked counts blobs that a manifest references and no repository links.
 	unlinked int64
-	// subjects maps a repository to a manifest that has a referrer.
-	subjects map[string]digest.Digest
 }
 
-// shape says how large a source to build.
+// shape is the size of a source to build.
 type shape struct {
 	repositories, imagesPerRepo, layers, buckets, objectsPerBucket int
 }
 
-// buildSource writes a source deployment of the given shape. Blob content
-// goes straight into the filesystem layout of the blob store, which is
-// what a committed upload leaves, to keep the fixture fast; metadata goes
-// through the SQLite store's own methods.
+// buildSource writes a source deployment of the given shape. To keep the
+// fixture fast, blob content goes straight into the filesystem layout that
+// a committed upload leaves. Metadata goes through the SQLite store's own
+// methods.
 func buildSource(t *testing.T, s shape) *source {
 	t.Helper()
 	dir := memoryDir(t)
@@ -66,7 +64,7 @@ func buildSource(t *testing.T, s shape) *source {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	src := &source{cfg: cfg, root: cfg.Storage.Filesystem.Root, store: store, t: t, subjects: map[string]digest.Digest{}}
+	src := &source{cfg: cfg, root: cfg.Storage.Filesystem.Root, store: store, t: t}
 
 	layers := make([]metadata.Blob, s.layers)
 	for i := range layers {
@@ -99,7 +97,7 @@ func (s *source) writeBlob(content []byte) metadata.Blob {
 	return metadata.Blob{Digest: d, Size: int64(len(content))}
 }
 
-// link writes and links a blob to repo.
+// link links a blob to repo.
 func (s *source) link(repo string, b metadata.Blob) {
 	s.t.Helper()
 	if err := s.store.LinkBlob(s.t.Context(), repo, b); err != nil {
@@ -182,7 +180,6 @@ func (s *source) buildRepository(repo string, images int, layers []metadata.Blob
 	sig.Annotations = map[string]string{"org.example.signer": repo}
 	sig.Blobs = []digest.Digest{sigConfig.Digest, sigLayer.Digest}
 	s.put(sig)
-	s.subjects[repo] = digests[0].Digest
 
 	// A client deleted the config blob of the last image but kept the image.
 	last := digests[len(digests)-1]

@@ -20,7 +20,8 @@
 // match. Content the target already holds at the right size is not copied
 // again: the target blob store only ever commits verified content. Every
 // metadata write is idempotent, so an interrupted run is resumed by running
-// it again; it skips what the target already holds and finishes the rest.
+// it again. The new run skips what the target already holds and finishes
+// the rest.
 //
 // Not copied: open OCI upload sessions and S3 multipart uploads (clients
 // start them again; the report counts them), and blob rows that nothing
@@ -45,8 +46,8 @@ import (
 // pageSize is how many records one listing returns.
 const pageSize = 500
 
-// defaultWorkers is how many records a run copies at once unless
-// Options.Workers says otherwise.
+// defaultWorkers is how many records a run copies at once when
+// Options.Workers is zero.
 const defaultWorkers = 8
 
 // Source is the part of a metadata store that a run reads.
@@ -177,7 +178,7 @@ func (m *Migrator) snapshot() *Report {
 	return r
 }
 
-// done counts one stored record and tells Options.AfterItem.
+// done counts one stored record and calls Options.AfterItem.
 func (m *Migrator) done(item Item, counter *int64) {
 	atomic.AddInt64(counter, 1)
 	if m.opts.AfterItem != nil {
@@ -227,7 +228,7 @@ func (m *Migrator) copyContent(ctx context.Context, d digest.Digest, size int64)
 }
 
 // parallel calls fn for every item with at most workers calls at once and
-// returns the first error; after an error it starts no new calls.
+// returns the first error. After an error it starts no new calls.
 func parallel[T any](ctx context.Context, workers int, items []T, fn func(context.Context, T) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

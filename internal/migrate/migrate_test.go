@@ -21,7 +21,7 @@ import (
 	s3storage "github.com/cofferhq/coffer/internal/storage/s3"
 )
 
-// fullShape is the size the brief asks for: 1,000 images and 10,000 objects.
+// fullShape is the size of a large single node: 1,000 images and 10,000 objects.
 var fullShape = shape{repositories: 10, imagesPerRepo: 100, layers: 40, buckets: 2, objectsPerBucket: 5000}
 
 // TestMigrateToPostgresAndS3 migrates a single-node deployment into

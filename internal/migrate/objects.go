@@ -54,7 +54,7 @@ func (m *Migrator) copyBucketObjects(ctx context.Context, bucket string) error {
 		if len(objects) == 0 {
 			return nil
 		}
-		// One listing of the target over the same range tells which
+		// One listing of the target over the same range returns the
 		// objects an earlier run stored already.
 		stored, err := m.dst.ListObjects(ctx, bucket, "", after, len(objects))
 		if err != nil && !errors.Is(err, metadata.ErrNotFound) {

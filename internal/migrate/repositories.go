@@ -98,7 +98,7 @@ func (m *Migrator) copyBlobLinks(ctx context.Context, repo string) error {
 
 // copyManifests copies the manifests of repo that keep returns true for.
 // An index whose child manifest is not stored in the target yet is left
-// for a later pass; copyManifests returns the digests of those it left.
+// for a later pass, and copyManifests returns the digests of those it left.
 func (m *Migrator) copyManifests(ctx context.Context, repo string, keep func(*metadata.Manifest) bool) (map[digest.Digest]bool, error) {
 	var after digest.Digest
 	var mu sync.Mutex
@@ -135,9 +135,9 @@ func (m *Migrator) copyManifests(ctx context.Context, repo string, keep func(*me
 	}
 }
 
-// copyManifest stores man in the target. A manifest whose blob the source
-// repository no longer links (a client deleted the blob but not the
-// manifest) gets a link for the moment of the write, which is then removed
+// copyManifest stores man in the target. A client may have deleted a blob
+// from the repository and kept a manifest that references it. Such a
+// manifest gets a link for the moment of the write, which is then removed
 // again, so the target ends with the source's links.
 func (m *Migrator) copyManifest(ctx context.Context, man *metadata.Manifest) error {
 	err := m.dst.PutManifest(ctx, man)
