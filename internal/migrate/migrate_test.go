@@ -151,6 +151,33 @@ func TestMigrateBetweenSQLiteDeployments(t *testing.T) {
 	wantSame(t, src.opened(t), openTarget(t, to))
 }
 
+// TestMigrateResumesBetweenSQLiteDeployments cancels a run after a few
+// records and resumes it, on stores that need no server, so that it also
+// runs quickly under the race detector.
+func TestMigrateResumesBetweenSQLiteDeployments(t *testing.T) {
+	src := buildSource(t, shape{repositories: 2, imagesPerRepo: 10, layers: 3, buckets: 1, objectsPerBucket: 50})
+	dir := t.TempDir()
+	to := config.Default()
+	to.Storage.Filesystem.Root = filepath.Join(dir, "storage")
+	to.Metadata.SQLite.Path = filepath.Join(dir, "metadata.db")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stored atomic.Int64
+	opts := migrate.Options{Workers: 4, AfterItem: func(migrate.Item) {
+		if stored.Add(1) == 40 {
+			cancel()
+		}
+	}}
+	if _, err := server.Migrate(ctx, src.cfg, to, testLogger(t), opts); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted migrate: error %v, want one wrapping context.Canceled", err)
+	}
+	if _, err := server.Migrate(t.Context(), src.cfg, to, testLogger(t), migrate.Options{Workers: 4}); err != nil {
+		t.Fatalf("resumed migrate: %v", err)
+	}
+	wantSame(t, src.opened(t), openTarget(t, to))
+}
+
 // targetConfig returns the configuration of a scaled-out deployment over
 // a PostgreSQL database and a prefix of the versitygw bucket.
 func targetConfig(dbURL string, s3 s3Server, prefix string) config.Config {
