@@ -112,7 +112,7 @@ func loadFile(flagName, path string) (config.Config, error) {
 
 // formatMigrateReport returns the summary of a run.
 func formatMigrateReport(r *migrate.Report) string {
-	return fmt.Sprintf("copied %d buckets, %d repositories, %d blob links, %d manifests, %d tags, %d objects\n"+
+	return fmt.Sprintf("stored or already in the target: %d buckets, %d repositories, %d blob links, %d manifests, %d tags, %d objects\n"+
 		"blob content: %d blobs (%d bytes) copied and verified, %d already in the target\n"+
 		"not copied: %d open upload sessions, %d open multipart uploads\n",
 		r.Buckets, r.Repositories, r.BlobLinks, r.Manifests, r.Tags, r.Objects,

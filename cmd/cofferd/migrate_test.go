@@ -67,7 +67,7 @@ func TestMigrateEmptyDeployment(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit code %d, want 0; stderr: %s", code, stderr.String())
 	}
-	want := "copied 0 buckets, 0 repositories, 0 blob links, 0 manifests, 0 tags, 0 objects\n" +
+	want := "stored or already in the target: 0 buckets, 0 repositories, 0 blob links, 0 manifests, 0 tags, 0 objects\n" +
 		"blob content: 0 blobs (0 bytes) copied and verified, 0 already in the target\n" +
 		"not copied: 0 open upload sessions, 0 open multipart uploads\n"
 	if stdout.String() != want {

@@ -94,7 +94,8 @@ type Options struct {
 	AfterItem func(Item)
 }
 
-// Report counts what a run did.
+// Report counts what a run did. Buckets to Objects count the records the
+// run stored in the target or found there already.
 type Report struct {
 	Buckets      int64
 	Repositories int64
