@@ -6,6 +6,11 @@
 //
 //	cofferd gc [--dry-run] [flags]   collect garbage once
 //	cofferd scrub [flags]            re-hash every blob and quarantine corrupt content
+//
+// A third copies a deployment into another, for example from a single node
+// to a scaled-out one:
+//
+//	cofferd migrate --from FILE --to FILE
 package main
 
 import (
@@ -32,13 +37,13 @@ func run(args []string) int {
 			return runGC(args[1:])
 		case "scrub":
 			return runScrub(args[1:])
+		case "migrate":
+			return runMigrate(args[1:], os.Stdout, os.Stderr)
 		}
 	}
 
-	fs := flag.NewFlagSet("cofferd", flag.ContinueOnError)
 	var flags config.Flags
-	flags.Register(fs)
-	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs, showVersion := serverFlagSet(&flags)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,4 +69,12 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// serverFlagSet returns the flags of the server command, which fill flags,
+// and the --version flag.
+func serverFlagSet(flags *config.Flags) (*flag.FlagSet, *bool) {
+	fs := flag.NewFlagSet("cofferd", flag.ContinueOnError)
+	flags.Register(fs)
+	return fs, fs.Bool("version", false, "print the version and exit")
 }

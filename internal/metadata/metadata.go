@@ -168,6 +168,7 @@ type Store interface {
 	Collection
 	Usage
 	Webhooks
+	Export
 	// Ping checks that the backend answers; /readyz calls it.
 	Ping(ctx context.Context) error
 	Close() error

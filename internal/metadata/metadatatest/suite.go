@@ -108,6 +108,9 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"DeliveryLogAndRedeliver", testDeliveryLogAndRedeliver},
 		{"PruneEvents", testPruneEvents},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"ListRepositoryBlobs", testListRepositoryBlobs},
+		{"ListManifests", testListManifests},
+		{"ListTagTargets", testListTagTargets},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {

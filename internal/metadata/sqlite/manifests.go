@@ -165,7 +165,7 @@ const getTaggedManifestQuery = `SELECT ` + manifestColumns + `
 
 // scanManifest reads one row of manifestColumns. Blobs and Children are
 // left nil, because the store keeps them only as reference rows.
-func scanManifest(row *sql.Row, repo string) (*metadata.Manifest, error) {
+func scanManifest(row rowScanner, repo string) (*metadata.Manifest, error) {
 	m := &metadata.Manifest{Repository: repo}
 	var (
 		d           string
