@@ -46,10 +46,7 @@ func ParseBucketPolicy(bucket string, document []byte) ([]Statement, error) {
 	if !found {
 		return nil, fieldError("Statement", errors.New("missing"))
 	}
-	items, err := decodeOneOrMany("Statement", raw)
-	if err != nil {
-		return nil, err
-	}
+	items := decodeOneOrMany(raw)
 	if len(items) == 0 {
 		return nil, fieldError("Statement", errors.New("the list is empty"))
 	}
@@ -181,10 +178,7 @@ func parseConditionBlock(field string, raw json.RawMessage) ([]Condition, error)
 			values := keys[key]
 			c := Condition{Operator: operator, Key: key}
 			itemField := field + "." + operator + "." + key
-			items, err := decodeOneOrMany(itemField, values)
-			if err != nil {
-				return nil, err
-			}
+			items := decodeOneOrMany(values)
 			for j, item := range items {
 				v, err := conditionValue(item)
 				if err != nil {
@@ -206,9 +200,7 @@ func conditionValue(raw json.RawMessage) (string, error) {
 	decoder := json.NewDecoder(bytes.NewReader(raw))
 	decoder.UseNumber()
 	var v any
-	if err := decoder.Decode(&v); err != nil {
-		return "", errors.New("invalid JSON value")
-	}
+	_ = decoder.Decode(&v) // raw comes from an outer decode, so it is valid JSON
 	if s, ok := scalarString(v); ok {
 		return s, nil
 	}
@@ -217,10 +209,7 @@ func conditionValue(raw json.RawMessage) (string, error) {
 
 // parseStringList decodes a string or a list of strings and checks each.
 func parseStringList(field string, raw json.RawMessage, check func(string) error) ([]string, error) {
-	items, err := decodeOneOrMany(field, raw)
-	if err != nil {
-		return nil, err
-	}
+	items := decodeOneOrMany(raw)
 	if len(items) == 0 {
 		return nil, fieldError(field, errors.New("the list is empty"))
 	}
@@ -239,21 +228,17 @@ func parseStringList(field string, raw json.RawMessage, check func(string) error
 	return values, nil
 }
 
-// decodeOneOrMany decodes a JSON array into its elements, or any other JSON
-// value into a list of one, because AWS accepts both forms.
-func decodeOneOrMany(field string, raw json.RawMessage) ([]json.RawMessage, error) {
+// decodeOneOrMany splits a JSON array into its elements and returns any
+// other JSON value as a list of one, because AWS accepts both forms. raw
+// comes from an outer decode, so it is valid JSON.
+func decodeOneOrMany(raw json.RawMessage) []json.RawMessage {
 	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var items []json.RawMessage
-		if err := json.Unmarshal(trimmed, &items); err != nil {
-			return nil, fieldError(field, fmt.Errorf("invalid JSON: %w", err))
-		}
-		return items, nil
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return []json.RawMessage{trimmed}
 	}
-	if !json.Valid(trimmed) {
-		return nil, fieldError(field, errors.New("invalid JSON"))
-	}
-	return []json.RawMessage{trimmed}, nil
+	var items []json.RawMessage
+	_ = json.Unmarshal(trimmed, &items) // cannot fail on a valid JSON array
+	return items
 }
 
 // decodeObject decodes a JSON object and rejects members not in allowed.
