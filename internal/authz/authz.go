@@ -11,7 +11,7 @@ import (
 	"slices"
 )
 
-// Effect is what a matching statement does to a request.
+// Effect is the outcome a matching statement gives a request: Allow or Deny.
 type Effect string
 
 // The two effects. The spelling follows AWS IAM policies.
@@ -42,7 +42,7 @@ type Statement struct {
 	Conditions []Condition `json:"conditions,omitempty"`
 }
 
-// Reason says why a decision came out the way it did.
+// Reason is the cause of a decision, for audit events and explanations.
 type Reason string
 
 // The reasons a Decision can carry.
@@ -144,10 +144,7 @@ type Policy struct {
 // Narrow returns a policy that allows exactly what both base and restriction
 // allow. Narrowing never widens: whatever the result allows, base allows.
 func Narrow(base, restriction Policy) Policy {
-	layers := make([][]Statement, 0, len(base.Restrictions)+1+len(restriction.Restrictions))
-	layers = append(layers, base.Restrictions...)
-	layers = append(layers, restriction.Statements)
-	layers = append(layers, restriction.Restrictions...)
+	layers := slices.Concat(base.Restrictions, [][]Statement{restriction.Statements}, restriction.Restrictions)
 	return Policy{Statements: base.Statements, Restrictions: layers}
 }
 

@@ -237,7 +237,7 @@ func decodeOneOrMany(raw json.RawMessage) []json.RawMessage {
 		return []json.RawMessage{trimmed}
 	}
 	var items []json.RawMessage
-	_ = json.Unmarshal(trimmed, &items) // cannot fail on a valid JSON array
+	_ = json.Unmarshal(trimmed, &items) // the outer decode has checked the array
 	return items
 }
 

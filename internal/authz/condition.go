@@ -11,9 +11,9 @@ import (
 )
 
 // Condition is one test of an AWS-style condition block: Operator applied to
-// the request value named by Key and a list of Values. The statement matches
-// only when every condition holds; a condition holds when the request value
-// matches any of the values (for negated operators: none of them).
+// the request value named by Key and a list of Values. A condition holds
+// when the request value matches any of the values, or none of them for a
+// negated operator. A statement matches only when all its conditions hold.
 type Condition struct {
 	Operator string   `json:"operator"`
 	Key      string   `json:"key"`
@@ -141,10 +141,10 @@ func stringLike(requestValue, conditionValue string) bool {
 	return matchWildcard(conditionValue, requestValue, false)
 }
 
-// dateCompare builds a comparison of the request time with a condition time;
+// dateCompare builds a comparison of the request time with a condition time.
 // test receives -1, 0 or +1 as the request time is before, at or after it.
-// Both values are RFC 3339 strings that holds has already checked, so the
-// parse errors cannot occur.
+// holds checks both values as RFC 3339 before it compares, so the parse
+// errors are ignored here.
 func dateCompare(test func(int) bool) func(string, string) bool {
 	return func(requestValue, conditionValue string) bool {
 		rt, _ := time.Parse(time.RFC3339Nano, requestValue)

@@ -23,7 +23,7 @@ const (
 	ScopeActionPull   = "pull"
 	ScopeActionPush   = "push"
 	ScopeActionDelete = "delete"
-	// ScopeActionAll asks for every action on the resource; it is granted
+	// ScopeActionAll requests every action on the resource. It is granted
 	// only when every one of them is allowed.
 	ScopeActionAll = "*"
 )
