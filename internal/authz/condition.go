@@ -84,6 +84,9 @@ func (c Condition) holds(req Request) (holds, ok bool) {
 		return false, false
 	}
 	if op.kind == kindIP {
+		if !strings.EqualFold(c.Key, KeySourceIP) {
+			return false, false
+		}
 		matched, ok := ipMatches(req.SourceIP, c.Values)
 		return matched != op.negated, ok
 	}

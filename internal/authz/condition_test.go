@@ -105,6 +105,8 @@ func TestConditionMalformedAtEvaluation(t *testing.T) {
 	malformed := []Condition{
 		{"Nope", "aws:SourceIp", []string{"10.0.0.0/8"}},
 		{"IpAddress", "aws:SourceIp", []string{"10.0.0.0/8", "bad"}},
+		{"IpAddress", "aws:CurrentTime", []string{"10.0.0.0/8"}},
+		{"NotIpAddress", "claim:ip", []string{"192.0.2.0/24"}},
 		{"DateLessThan", "aws:CurrentTime", []string{"tomorrow"}},
 		{"DateLessThan", "aws:SourceIp", []string{"2026-01-01T00:00:00Z"}},
 		{"Bool", "aws:SecureTransport", []string{"maybe"}},
