@@ -4,7 +4,7 @@ BIN       := bin
 TOOLS_BIN := $(CURDIR)/bin/tools
 GOLANGCI_LINT_VERSION := v2.15.0
 
-.PHONY: help build run test unit e2e tools lint bench fuzz clean
+.PHONY: help build run test unit e2e tools lint bench fuzz mutation clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ bench: build ## side-by-side benchmarks: OCI with CNCF Distribution, S3 with ver
 
 fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
 	bash scripts/fuzz.sh $(or $(FUZZTIME),20s)
+
+mutation: ## mutation testing of the policy engine with gremlins (slow; not part of test)
+	bash scripts/mutation.sh
 
 clean: ## remove build output
 	rm -rf $(BIN)

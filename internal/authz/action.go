@@ -1,0 +1,88 @@
+package authz
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// OCI registry actions.
+const (
+	ActionOCIPull    = "oci:pull"
+	ActionOCIPush    = "oci:push"
+	ActionOCIDelete  = "oci:delete"
+	ActionOCICatalog = "oci:catalog"
+)
+
+// S3 actions used by Coffer's S3 handlers. The names are AWS IAM action
+// names. Like AWS, Coffer has no separate actions for CreateMultipartUpload,
+// UploadPart and CompleteMultipartUpload: they need s3:PutObject.
+const (
+	ActionS3GetObject                  = "s3:GetObject"
+	ActionS3PutObject                  = "s3:PutObject"
+	ActionS3DeleteObject               = "s3:DeleteObject"
+	ActionS3ListBucket                 = "s3:ListBucket"
+	ActionS3ListAllMyBuckets           = "s3:ListAllMyBuckets"
+	ActionS3CreateBucket               = "s3:CreateBucket"
+	ActionS3DeleteBucket               = "s3:DeleteBucket"
+	ActionS3AbortMultipartUpload       = "s3:AbortMultipartUpload"
+	ActionS3ListMultipartUploadParts   = "s3:ListMultipartUploadParts"
+	ActionS3ListBucketMultipartUploads = "s3:ListBucketMultipartUploads"
+	ActionS3GetBucketPolicy            = "s3:GetBucketPolicy"
+	ActionS3PutBucketPolicy            = "s3:PutBucketPolicy"
+	ActionS3DeleteBucketPolicy         = "s3:DeleteBucketPolicy"
+)
+
+// knownActions lists every action a statement may name. Wildcard patterns
+// must match at least one of them, which catches typos such as "s3:Gte*".
+var knownActions = []string{
+	ActionOCIPull, ActionOCIPush, ActionOCIDelete, ActionOCICatalog,
+
+	ActionS3GetObject, ActionS3PutObject, ActionS3DeleteObject,
+	ActionS3ListBucket, ActionS3ListAllMyBuckets,
+	ActionS3CreateBucket, ActionS3DeleteBucket,
+	ActionS3AbortMultipartUpload, ActionS3ListMultipartUploadParts, ActionS3ListBucketMultipartUploads,
+	ActionS3GetBucketPolicy, ActionS3PutBucketPolicy, ActionS3DeleteBucketPolicy,
+	"s3:GetObjectVersion", "s3:DeleteObjectVersion", "s3:ListBucketVersions",
+	"s3:GetObjectAttributes", "s3:RestoreObject",
+	"s3:GetObjectTagging", "s3:PutObjectTagging", "s3:DeleteObjectTagging",
+	"s3:GetObjectAcl", "s3:PutObjectAcl",
+	"s3:GetObjectRetention", "s3:PutObjectRetention",
+	"s3:GetObjectLegalHold", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention",
+	"s3:GetBucketLocation", "s3:GetBucketAcl", "s3:PutBucketAcl",
+	"s3:GetBucketTagging", "s3:PutBucketTagging",
+	"s3:GetBucketVersioning", "s3:PutBucketVersioning",
+	"s3:GetBucketCORS", "s3:PutBucketCORS",
+	"s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
+	"s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration",
+	"s3:GetBucketObjectLockConfiguration", "s3:PutBucketObjectLockConfiguration",
+	"s3:GetBucketNotification", "s3:PutBucketNotification",
+}
+
+// KnownActions returns a copy of every action name statements may use.
+func KnownActions() []string {
+	return slices.Clone(knownActions)
+}
+
+// matchAction reports whether an action pattern matches a concrete action.
+// AWS compares action names case-insensitively, and so does Coffer, for OCI
+// actions too.
+func matchAction(pattern, action string) bool {
+	return matchWildcard(pattern, action, true)
+}
+
+// validateAction checks that an action pattern is "*", a known action, or a
+// wildcard with a known service prefix that matches at least one known action.
+func validateAction(pattern string) error {
+	if pattern == "*" {
+		return nil
+	}
+	service, _, found := strings.Cut(pattern, ":")
+	if !found || (!strings.EqualFold(service, "oci") && !strings.EqualFold(service, "s3")) {
+		return fmt.Errorf("unknown action %q: want oci:<action>, s3:<action> or *", pattern)
+	}
+	if !slices.ContainsFunc(knownActions, func(a string) bool { return matchAction(pattern, a) }) {
+		return fmt.Errorf("unknown action %q", pattern)
+	}
+	return nil
+}
