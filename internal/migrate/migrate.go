@@ -123,9 +123,9 @@ type Migrator struct {
 	opts      Options
 
 	report Report
-	// present holds the digests whose content this run has seen in the
-	// target, so that a blob shared by many records is checked once.
-	present sync.Map
+	// content maps each digest this run has checked or copied to its
+	// *contentCopy, so that a blob shared by many records is handled once.
+	content sync.Map
 }
 
 // New returns a Migrator from the source metadata and storage driver to
@@ -187,25 +187,45 @@ func (m *Migrator) done(item Item, counter *int64) {
 	}
 }
 
+// contentCopy is the check or copy of one blob's content, which every
+// record that needs the blob waits for.
+type contentCopy struct {
+	done chan struct{}
+	err  error
+}
+
 // ensureContent makes sure the target storage holds blob d of the given
-// size, copying it from the source when it does not.
+// size, copying it from the source when it does not. Records that share a
+// blob wait for one copy instead of writing the same key at once.
 func (m *Migrator) ensureContent(ctx context.Context, d digest.Digest, size int64) error {
-	if _, ok := m.present.Load(d); ok {
-		return nil
+	call := &contentCopy{done: make(chan struct{})}
+	if earlier, loaded := m.content.LoadOrStore(d, call); loaded {
+		earlier := earlier.(*contentCopy)
+		select {
+		case <-earlier.done:
+			return earlier.err
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
 	}
+	call.err = m.checkOrCopy(ctx, d, size)
+	close(call.done)
+	return call.err
+}
+
+// checkOrCopy copies blob d unless the target storage has it at the right
+// size already.
+func (m *Migrator) checkOrCopy(ctx context.Context, d digest.Digest, size int64) error {
 	stored, err := m.dstBlobs.Stat(ctx, d)
 	switch {
 	case err == nil && stored == size:
 		atomic.AddInt64(&m.report.BlobsPresent, 1)
+		return nil
 	case err == nil || errors.Is(err, blob.ErrNotFound):
-		if err := m.copyContent(ctx, d, size); err != nil {
-			return err
-		}
+		return m.copyContent(ctx, d, size)
 	default:
 		return fmt.Errorf("check blob %s in the target: %w", d, err)
 	}
-	m.present.Store(d, true)
-	return nil
 }
 
 // copyContent streams blob d from the source driver into the target blob
@@ -220,12 +240,25 @@ func (m *Migrator) copyContent(ctx context.Context, d digest.Digest, size int64)
 	}
 	defer rc.Close()
 	n, err := m.dstBlobs.Put(ctx, d, rc, size)
+	if errors.Is(err, storage.ErrNotFound) && m.committed(ctx, d, size) {
+		// A move retried after its first try succeeded reports its upload
+		// key missing, yet the verified blob is in place.
+		n, err = size, nil
+	}
 	if err != nil {
 		return fmt.Errorf("copy blob %s: %w", d, err)
 	}
 	atomic.AddInt64(&m.report.BlobsCopied, 1)
 	atomic.AddInt64(&m.report.BytesCopied, n)
 	return nil
+}
+
+// committed reports whether the target storage has blob d at the given
+// size. The target blob store writes a blob's key only with verified
+// content, so that content is d.
+func (m *Migrator) committed(ctx context.Context, d digest.Digest, size int64) bool {
+	stored, err := m.dstBlobs.Stat(ctx, d)
+	return err == nil && stored == size
 }
 
 // parallel calls fn for every item with at most workers calls at once and
