@@ -222,10 +222,31 @@ func (m *Migrator) checkOrCopy(ctx context.Context, d digest.Digest, size int64)
 		atomic.AddInt64(&m.report.BlobsPresent, 1)
 		return nil
 	case err == nil || errors.Is(err, blob.ErrNotFound):
-		return m.copyContent(ctx, d, size)
+		return m.copyWithRetries(ctx, d, size)
 	default:
 		return fmt.Errorf("check blob %s in the target: %w", d, err)
 	}
+}
+
+// copyAttempts bounds the copies of one blob that fail on a missing or
+// unavailable storage key before the run stops.
+const copyAttempts = 3
+
+// copyWithRetries copies blob d, and copies it again through a new upload
+// key when storage loses or cannot reach a key on the way. A digest or
+// size mismatch is never retried.
+func (m *Migrator) copyWithRetries(ctx context.Context, d digest.Digest, size int64) error {
+	var err error
+	for attempt := 1; attempt <= copyAttempts; attempt++ {
+		err = m.copyContent(ctx, d, size)
+		transient := errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrUnavailable)
+		if err == nil || !transient || ctx.Err() != nil || m.srcMissing(err) {
+			return err
+		}
+		telemetry.Logger(ctx).WarnContext(ctx, "blob copy failed, copying it again",
+			"digest", d, "attempt", attempt, "error", err)
+	}
+	return err
 }
 
 // copyContent streams blob d from the source driver into the target blob
@@ -233,7 +254,7 @@ func (m *Migrator) checkOrCopy(ctx context.Context, d digest.Digest, size int64)
 func (m *Migrator) copyContent(ctx context.Context, d digest.Digest, size int64) error {
 	rc, err := m.srcDriver.Reader(ctx, blob.Key(d), 0)
 	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("copy blob %s: the source metadata records it, but the source storage has no content for it: %w", d, err)
+		return &sourceMissingError{digest: d, err: err}
 	}
 	if err != nil {
 		return fmt.Errorf("copy blob %s: open source content: %w", d, err)
@@ -290,4 +311,23 @@ func parallel[T any](ctx context.Context, workers int, items []T, fn func(contex
 		return err
 	}
 	return nil
+}
+
+// sourceMissingError reports a blob that the source metadata records and
+// the source storage does not have. Copying it again cannot help.
+type sourceMissingError struct {
+	digest digest.Digest
+	err    error
+}
+
+func (e *sourceMissingError) Error() string {
+	return fmt.Sprintf("copy blob %s: the source metadata records it, but the source storage has no content for it: %v", e.digest, e.err)
+}
+
+func (e *sourceMissingError) Unwrap() error { return e.err }
+
+// srcMissing reports whether err is a *sourceMissingError.
+func (m *Migrator) srcMissing(err error) bool {
+	var missing *sourceMissingError
+	return errors.As(err, &missing)
 }
