@@ -123,9 +123,9 @@ type Migrator struct {
 	opts      Options
 
 	report Report
-	// present holds the digests whose content this run has seen in the
-	// target, so that a blob shared by many records is checked once.
-	present sync.Map
+	// content maps each digest this run has checked or copied to its
+	// *contentCopy, so that a blob shared by many records is handled once.
+	content sync.Map
 }
 
 // New returns a Migrator from the source metadata and storage driver to
@@ -187,25 +187,66 @@ func (m *Migrator) done(item Item, counter *int64) {
 	}
 }
 
+// contentCopy is the check or copy of one blob's content, which every
+// record that needs the blob waits for.
+type contentCopy struct {
+	done chan struct{}
+	err  error
+}
+
 // ensureContent makes sure the target storage holds blob d of the given
-// size, copying it from the source when it does not.
+// size, copying it from the source when it does not. Records that share a
+// blob wait for one copy instead of writing the same key at once.
 func (m *Migrator) ensureContent(ctx context.Context, d digest.Digest, size int64) error {
-	if _, ok := m.present.Load(d); ok {
-		return nil
+	call := &contentCopy{done: make(chan struct{})}
+	if earlier, loaded := m.content.LoadOrStore(d, call); loaded {
+		earlier := earlier.(*contentCopy)
+		select {
+		case <-earlier.done:
+			return earlier.err
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
 	}
+	call.err = m.checkOrCopy(ctx, d, size)
+	close(call.done)
+	return call.err
+}
+
+// checkOrCopy copies blob d unless the target storage has it at the right
+// size already.
+func (m *Migrator) checkOrCopy(ctx context.Context, d digest.Digest, size int64) error {
 	stored, err := m.dstBlobs.Stat(ctx, d)
 	switch {
 	case err == nil && stored == size:
 		atomic.AddInt64(&m.report.BlobsPresent, 1)
+		return nil
 	case err == nil || errors.Is(err, blob.ErrNotFound):
-		if err := m.copyContent(ctx, d, size); err != nil {
-			return err
-		}
+		return m.copyWithRetries(ctx, d, size)
 	default:
 		return fmt.Errorf("check blob %s in the target: %w", d, err)
 	}
-	m.present.Store(d, true)
-	return nil
+}
+
+// copyAttempts bounds the copies of one blob that fail on a missing or
+// unavailable storage key before the run stops.
+const copyAttempts = 3
+
+// copyWithRetries copies blob d, and copies it again through a new upload
+// key when storage loses or cannot reach a key on the way. A digest or
+// size mismatch is never retried.
+func (m *Migrator) copyWithRetries(ctx context.Context, d digest.Digest, size int64) error {
+	var err error
+	for attempt := 1; attempt <= copyAttempts; attempt++ {
+		err = m.copyContent(ctx, d, size)
+		transient := errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrUnavailable)
+		if err == nil || !transient || ctx.Err() != nil || m.srcMissing(err) {
+			return err
+		}
+		telemetry.Logger(ctx).WarnContext(ctx, "blob copy failed, copying it again",
+			"digest", d, "attempt", attempt, "error", err)
+	}
+	return err
 }
 
 // copyContent streams blob d from the source driver into the target blob
@@ -213,19 +254,32 @@ func (m *Migrator) ensureContent(ctx context.Context, d digest.Digest, size int6
 func (m *Migrator) copyContent(ctx context.Context, d digest.Digest, size int64) error {
 	rc, err := m.srcDriver.Reader(ctx, blob.Key(d), 0)
 	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("copy blob %s: the source metadata records it, but the source storage has no content for it: %w", d, err)
+		return &sourceMissingError{digest: d, err: err}
 	}
 	if err != nil {
 		return fmt.Errorf("copy blob %s: open source content: %w", d, err)
 	}
 	defer rc.Close()
 	n, err := m.dstBlobs.Put(ctx, d, rc, size)
+	if errors.Is(err, storage.ErrNotFound) && m.committed(ctx, d, size) {
+		// A move retried after its first try succeeded reports its upload
+		// key missing, yet the verified blob is in place.
+		n, err = size, nil
+	}
 	if err != nil {
 		return fmt.Errorf("copy blob %s: %w", d, err)
 	}
 	atomic.AddInt64(&m.report.BlobsCopied, 1)
 	atomic.AddInt64(&m.report.BytesCopied, n)
 	return nil
+}
+
+// committed reports whether the target storage has blob d at the given
+// size. The target blob store writes a blob's key only with verified
+// content, so that content is d.
+func (m *Migrator) committed(ctx context.Context, d digest.Digest, size int64) bool {
+	stored, err := m.dstBlobs.Stat(ctx, d)
+	return err == nil && stored == size
 }
 
 // parallel calls fn for every item with at most workers calls at once and
@@ -257,4 +311,23 @@ func parallel[T any](ctx context.Context, workers int, items []T, fn func(contex
 		return err
 	}
 	return nil
+}
+
+// sourceMissingError reports a blob that the source metadata records and
+// the source storage does not have. Copying it again cannot help.
+type sourceMissingError struct {
+	digest digest.Digest
+	err    error
+}
+
+func (e *sourceMissingError) Error() string {
+	return fmt.Sprintf("copy blob %s: the source metadata records it, but the source storage has no content for it: %v", e.digest, e.err)
+}
+
+func (e *sourceMissingError) Unwrap() error { return e.err }
+
+// srcMissing reports whether err is a *sourceMissingError.
+func (m *Migrator) srcMissing(err error) bool {
+	var missing *sourceMissingError
+	return errors.As(err, &missing)
 }
