@@ -17,8 +17,14 @@ run: build ## start cofferd with the embedded defaults (data in ./coffer-data)
 
 test: tools unit e2e ## run every test: unit tests with the race detector, then end-to-end tests
 
+# The migration acceptance test copies 11,000 records into PostgreSQL and
+# versitygw; it runs without the race detector, which would slow it several
+# times over, after the rest of the unit tests.
+BIG_UNIT_TESTS := TestMigrateToPostgresAndS3
+
 unit: ## unit and contract tests with the race detector (everything but test/e2e)
-	COFFER_VERSITYGW=$(TOOLS_BIN)/versitygw $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /test/e2e)
+	COFFER_VERSITYGW=$(TOOLS_BIN)/versitygw $(GO) test -race -count=1 -skip '^($(BIG_UNIT_TESTS))$$' $$($(GO) list ./... | grep -v /test/e2e)
+	COFFER_VERSITYGW=$(TOOLS_BIN)/versitygw $(GO) test -count=1 -timeout 20m -run '^($(BIG_UNIT_TESTS))$$' ./internal/migrate/
 
 tools: ## build the third-party clients the e2e tests drive into bin/tools
 	bash test/e2e/install-tools.sh
