@@ -159,6 +159,8 @@ const (
 	opMove   = "move"
 	opDelete = "delete"
 	opWalk   = "walk"
+	opWrite  = "write"
+	opCommit = "commit"
 )
 
 // Driver is a storage.Driver that retries, times out and stops calling
@@ -257,7 +259,7 @@ func (d *Driver) Reader(ctx context.Context, key string, offset int64) (io.ReadC
 		if err != nil {
 			return err
 		}
-		rc = &reader{ReadCloser: r, release: release}
+		rc = &reader{ReadCloser: r, release: release, key: key}
 		return nil
 	})
 	if err != nil {
@@ -277,7 +279,7 @@ func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.
 		if err != nil {
 			return err
 		}
-		sw = &writer{Writer: w, release: release, driver: d}
+		sw = &writer{Writer: w, release: release, driver: d, key: key}
 		return nil
 	})
 	if err != nil {
