@@ -25,6 +25,7 @@ type gcSubsystem struct {
 	logger   *slog.Logger
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
+	metrics  *serverMetrics // counts what background scrubs find; nil records nothing
 
 	stop  context.CancelFunc
 	loops sync.WaitGroup
@@ -51,6 +52,7 @@ func (g *gcSubsystem) Start(ctx context.Context) error {
 		scrubber := newScrubber(g.cfg, g.storage.driver, g.metadata.store)
 		g.every(loopCtx, g.cfg.GC.Scrub.Interval, func(ctx context.Context) {
 			report, err := scrubber.Run(ctx)
+			g.metrics.recordScrub(report)
 			g.logScrub(ctx, report, err)
 		})
 	}
