@@ -86,13 +86,18 @@ func (p *faultProxy) restore() {
 // through endpoint (the backend's own or a proxy's), with extra COFFER_* settings in env.
 func startCofferOnS3(t *testing.T, backend s3Backend, endpoint string, env ...string) *server {
 	t.Helper()
-	settings := append([]string{
+	return startCofferWith(t, t.TempDir(), "", nil, append(s3StorageEnv(backend, endpoint), env...)...)
+}
+
+// s3StorageEnv returns the settings of the s3 storage driver on the bucket of backend,
+// reached through endpoint.
+func s3StorageEnv(backend s3Backend, endpoint string) []string {
+	return []string{
 		"COFFER_STORAGE_DRIVER=s3",
 		"COFFER_STORAGE_S3_ENDPOINT=" + endpoint,
 		"COFFER_STORAGE_S3_BUCKET=" + backend.bucket,
 		"COFFER_STORAGE_S3_PATH_STYLE=true",
 		"COFFER_STORAGE_S3_ACCESS_KEY=" + backend.accessKey,
 		"COFFER_STORAGE_S3_SECRET_KEY=" + backend.secretKey,
-	}, env...)
-	return startCofferWith(t, t.TempDir(), "", nil, settings...)
+	}
 }

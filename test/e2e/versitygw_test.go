@@ -14,6 +14,8 @@ import (
 // s3Backend is an S3-compatible store a test started on 127.0.0.1.
 type s3Backend struct {
 	endpoint, bucket, accessKey, secretKey string
+	// root is versitygw's posix folder: the object "k" of the bucket is the file root/bucket/k.
+	root string
 }
 
 // startVersityGW starts versitygw (built by install-tools.sh into the tools folder) over a
@@ -26,7 +28,7 @@ func startVersityGW(t *testing.T) s3Backend {
 		t.Fatalf("versitygw is missing from %s=%q: run test/e2e/install-tools.sh, which builds it", toolsBinEnv, dir)
 	}
 	root := t.TempDir()
-	backend := s3Backend{bucket: "coffer-blobs", accessKey: "versity-access", secretKey: "versity-secret-key"}
+	backend := s3Backend{bucket: "coffer-blobs", accessKey: "versity-access", secretKey: "versity-secret-key", root: root}
 	// The posix backend serves each folder under its root as a bucket.
 	if err := os.Mkdir(filepath.Join(root, backend.bucket), 0o755); err != nil {
 		t.Fatal(err)
