@@ -19,8 +19,8 @@ import (
 // corruptionRepo holds the blobs that TestCorruptBlobs damages.
 const corruptionRepo = "e2e/corrupt"
 
-// storageLayout tells a corruption test where a storage key of a running server lives on
-// disk and how to start a server on the same storage.
+// storageLayout is where the storage keys of a server live on disk, with the settings that
+// start a server on the same storage.
 type storageLayout struct {
 	env  []string                // COFFER_* settings of the storage driver
 	path func(key string) string // the file that holds a storage key

@@ -342,7 +342,13 @@ func (w *workload) fetch(ctx context.Context, req *http.Request) (int, []byte, e
 
 // s3 sends a SigV4-signed request to the S3 API.
 func (w *workload) s3(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, w.srv.s3Endpoint()+path, bytes.NewReader(body))
+	return sendS3(ctx, w.srv, w.client, method, path, body)
+}
+
+// sendS3 sends a request signed with the root credentials to the S3 API of srv. path may
+// carry a query.
+func sendS3(ctx context.Context, srv *server, client *http.Client, method, path string, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, srv.s3Endpoint()+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +358,7 @@ func (w *workload) s3(ctx context.Context, method, path string, body []byte) (*h
 	if err := s3Signer().SignHTTP(ctx, credentials, req, payloadHash, "s3", s3Region, time.Now()); err != nil {
 		return nil, err
 	}
-	return w.client.Do(req)
+	return client.Do(req)
 }
 
 // readAnswer reads and closes the body of resp. A 503 must carry a Retry-After of whole

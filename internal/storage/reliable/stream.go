@@ -39,7 +39,7 @@ func (r *reader) Close() error {
 //
 // A transient failure of Write or Commit, such as a connection the
 // backend refused or reset, is reported as storage.ErrUnavailable, so the
-// client is told to retry (503) instead of seeing an internal error.
+// client gets 503 and retries instead of seeing an internal error.
 type writer struct {
 	storage.Writer
 	release func()
