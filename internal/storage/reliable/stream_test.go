@@ -1,14 +1,17 @@
 package reliable_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
 	"os"
 	"syscall"
 	"testing"
+	"testing/iotest"
 
 	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/storage/memory"
 	"github.com/cofferhq/coffer/internal/storage/reliable"
 )
 
@@ -61,5 +64,42 @@ func TestCommitOtherFailureIsNotUnavailable(t *testing.T) {
 	err = w.Commit(h.ctx)
 	if !errors.Is(err, failure) || errors.Is(err, storage.ErrUnavailable) {
 		t.Errorf("Commit = %v, want the backend's error and not storage.ErrUnavailable", err)
+	}
+}
+
+// brokenStreamDriver is a memory driver whose readers fail with err on
+// their first Read, as a stream whose connection the backend reset does.
+type brokenStreamDriver struct {
+	storage.Driver
+	err error
+}
+
+func (d brokenStreamDriver) Reader(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+	return io.NopCloser(iotest.ErrReader(d.err)), nil
+}
+
+// A Read that fails because the connection broke reports
+// storage.ErrUnavailable, and the end of the stream stays io.EOF.
+func TestReadTransientFailureIsUnavailable(t *testing.T) {
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	d := reliable.Wrap(brokenStreamDriver{Driver: memory.New(), err: reset}, reliable.Options{})
+	r, err := d.Reader(t.Context(), "k", 0)
+	if err != nil {
+		t.Fatalf("Reader: %v", err)
+	}
+	defer r.Close()
+	_, err = r.Read(make([]byte, 8))
+	if !errors.Is(err, storage.ErrUnavailable) || !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("Read = %v, want storage.ErrUnavailable wrapping the reset", err)
+	}
+
+	d = reliable.Wrap(brokenStreamDriver{Driver: memory.New(), err: io.EOF}, reliable.Options{})
+	r, err = d.Reader(t.Context(), "k", 0)
+	if err != nil {
+		t.Fatalf("Reader: %v", err)
+	}
+	defer r.Close()
+	if _, err := r.Read(make([]byte, 8)); err != io.EOF {
+		t.Errorf("Read at the end = %v, want io.EOF", err)
 	}
 }
