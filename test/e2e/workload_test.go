@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,9 @@ const (
 	// answerDeadline is how long a client waits for an answer. It is far above the
 	// configured storage timeouts, so a request that runs into it has hung.
 	answerDeadline = 90 * time.Second
+	// workloadBackoff is the pause of a worker after a 503, which keeps the clients from
+	// spinning while the backend is away.
+	workloadBackoff = 100 * time.Millisecond
 )
 
 // workload drives a mix of OCI and S3 requests against a server and records, per operation,
@@ -53,6 +57,8 @@ type workload struct {
 	tags     map[string]string         // acknowledged manifest pushes: tag -> manifest digest
 	objects  map[string][]byte         // acknowledged S3 puts, by key
 	seq      int
+	// unavailable counts 503 answers, so that workers back off after one as clients do.
+	unavailable atomic.Int64
 }
 
 // newWorkload creates the workload's bucket and its config blob while the backend is
@@ -90,8 +96,15 @@ func (w *workload) run(ctx context.Context, workers int) (wait func()) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			seen := w.unavailable.Load()
 			for ctx.Err() == nil {
 				w.step(ctx, workloadOps[rng.IntN(len(workloadOps))], rng)
+				if now := w.unavailable.Load(); now != seen {
+					// A 503 came back: pause as a client honouring Retry-After
+					// would, without waiting the whole second.
+					seen = now
+					time.Sleep(workloadBackoff)
+				}
 			}
 		}()
 	}
@@ -194,6 +207,7 @@ func (w *workload) record(ctx context.Context, op string, status int, err error)
 		w.counts[op]["ok"]++
 	case status == http.StatusServiceUnavailable:
 		w.counts[op]["503"]++
+		w.unavailable.Add(1)
 	default:
 		w.failures = append(w.failures, fmt.Sprintf("%s: status %d", op, status))
 	}
