@@ -19,8 +19,9 @@ type s3Backend struct {
 }
 
 // startVersityGW starts versitygw (built by install-tools.sh into the tools folder) over a
-// posix folder with one bucket, and stops it by PID when the test ends.
-func startVersityGW(t *testing.T) s3Backend {
+// posix folder with one bucket, and stops it by PID when the test ends. posixArgs are
+// options of its posix backend.
+func startVersityGW(t *testing.T, posixArgs ...string) s3Backend {
 	t.Helper()
 	dir := os.Getenv(toolsBinEnv)
 	binary := filepath.Join(dir, "versitygw")
@@ -35,8 +36,10 @@ func startVersityGW(t *testing.T) s3Backend {
 	}
 	port := freePort(t)
 	backend.endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
-	cmd := exec.Command(binary, "--port", fmt.Sprintf("127.0.0.1:%d", port),
-		"--access", backend.accessKey, "--secret", backend.secretKey, "--quiet", "posix", root)
+	args := []string{"--port", fmt.Sprintf("127.0.0.1:%d", port),
+		"--access", backend.accessKey, "--secret", backend.secretKey, "--quiet", "posix"}
+	args = append(append(args, posixArgs...), root)
+	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start versitygw: %v", err)
