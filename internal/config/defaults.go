@@ -86,8 +86,8 @@ func (c *Config) Validate() error {
 	if c.S3.Region == "" {
 		check("s3.region", errors.New("must not be empty"))
 	}
-	if c.S3.MultipartExpiry < time.Minute {
-		check("s3.multipart_expiry", fmt.Errorf("must be at least 1m, got %s", c.S3.MultipartExpiry))
+	if c.S3.MultipartExpiry < minPeriod {
+		check("s3.multipart_expiry", fmt.Errorf("must be at least %s, got %s", minPeriod, c.S3.MultipartExpiry))
 	}
 	if c.DataDir == "" {
 		check("data_dir", errors.New("must not be empty"))
@@ -187,24 +187,29 @@ func (r StorageReliability) validate() []error {
 	return errs
 }
 
+// minPeriod is the shortest interval, grace period and expiry of garbage
+// collection and the scrub. Values this short only suit tests, which run
+// collection every second to stress it; production uses minutes or hours.
+const minPeriod = time.Second
+
 // validate checks the gc keys.
 func (g GC) validate() []error {
 	var errs []error
-	atLeastMinute := func(key string, d time.Duration) {
-		if d < time.Minute {
-			errs = append(errs, fmt.Errorf("gc.%s: must be at least 1m, got %s", key, d))
+	atLeastMinPeriod := func(key string, d time.Duration) {
+		if d < minPeriod {
+			errs = append(errs, fmt.Errorf("gc.%s: must be at least %s, got %s", key, minPeriod, d))
 		}
 	}
-	atLeastMinute("interval", g.Interval)
-	atLeastMinute("grace_period", g.GracePeriod)
-	atLeastMinute("upload_expiry", g.UploadExpiry)
+	atLeastMinPeriod("interval", g.Interval)
+	atLeastMinPeriod("grace_period", g.GracePeriod)
+	atLeastMinPeriod("upload_expiry", g.UploadExpiry)
 	if d := g.Untagged.DeleteAfter; d < 0 || d > 0 && d < g.GracePeriod {
 		errs = append(errs, fmt.Errorf("gc.untagged.delete_after: must be 0 (keep untagged manifests) or at least grace_period (%s), got %s", g.GracePeriod, d))
 	}
 	if err := oneOf(g.Referrers, ReferrersDeleteWithSubject, ReferrersKeep); err != nil {
 		errs = append(errs, fmt.Errorf("gc.referrers: %w", err))
 	}
-	atLeastMinute("scrub.interval", g.Scrub.Interval)
+	atLeastMinPeriod("scrub.interval", g.Scrub.Interval)
 	if g.Scrub.MaxMBPerSecond < 0 {
 		errs = append(errs, fmt.Errorf("gc.scrub.max_mb_per_second: must be 0 (no cap) or positive, got %d", g.Scrub.MaxMBPerSecond))
 	}

@@ -85,15 +85,15 @@ func TestGCRejectsInvalidValues(t *testing.T) {
 		environ []string
 		want    string
 	}{
-		{"short interval", []string{"COFFER_GC_INTERVAL=10s"}, "gc.interval: must be at least 1m, got 10s"},
-		{"zero grace period", []string{"COFFER_GC_GRACE_PERIOD=0s"}, "gc.grace_period: must be at least 1m, got 0s"},
-		{"short upload expiry", []string{"COFFER_GC_UPLOAD_EXPIRY=30s"}, "gc.upload_expiry: must be at least 1m, got 30s"},
+		{"short interval", []string{"COFFER_GC_INTERVAL=500ms"}, "gc.interval: must be at least 1s, got 500ms"},
+		{"zero grace period", []string{"COFFER_GC_GRACE_PERIOD=0s"}, "gc.grace_period: must be at least 1s, got 0s"},
+		{"short upload expiry", []string{"COFFER_GC_UPLOAD_EXPIRY=100ms"}, "gc.upload_expiry: must be at least 1s, got 100ms"},
 		{"untagged age below the grace period", []string{"COFFER_GC_UNTAGGED_DELETE_AFTER=30m"},
 			"gc.untagged.delete_after: must be 0 (keep untagged manifests) or at least grace_period (1h0m0s), got 30m0s"},
 		{"negative untagged age", []string{"COFFER_GC_UNTAGGED_DELETE_AFTER=-1h"}, "gc.untagged.delete_after: must be 0"},
 		{"unknown referrers policy", []string{"COFFER_GC_REFERRERS=orphan"},
 			`gc.referrers: invalid value "orphan": expected one of ["delete-with-subject" "keep"]`},
-		{"short scrub interval", []string{"COFFER_GC_SCRUB_INTERVAL=1s"}, "gc.scrub.interval: must be at least 1m, got 1s"},
+		{"short scrub interval", []string{"COFFER_GC_SCRUB_INTERVAL=10ms"}, "gc.scrub.interval: must be at least 1s, got 10ms"},
 		{"short lock check interval", []string{"COFFER_GC_LOCK_CHECK_INTERVAL=500ms"}, "gc.lock_check_interval: must be at least 1s, got 500ms"},
 		{"negative scrub rate", []string{"COFFER_GC_SCRUB_MAX_MB_PER_SECOND=-5"}, "gc.scrub.max_mb_per_second: must be 0 (no cap) or positive, got -5"},
 	}

@@ -28,6 +28,7 @@ type gcSubsystem struct {
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
 	tracing  *tracingSubsystem
+	metrics  *serverMetrics // counts what background scrubs find; nil records nothing
 
 	stop  context.CancelFunc
 	loops sync.WaitGroup
@@ -70,6 +71,7 @@ func (g *gcSubsystem) jobs() []backgroundJob {
 		scrubber := newScrubber(g.cfg, g.storage.driver, g.metadata.store)
 		jobs = append(jobs, backgroundJob{name: "scrub", span: "gc.Scrub", interval: g.cfg.GC.Scrub.Interval, run: func(ctx context.Context) {
 			report, err := scrubber.Run(ctx)
+			g.metrics.recordScrub(report)
 			g.logScrub(ctx, report, err)
 		}})
 	}

@@ -5,7 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cofferhq/coffer/internal/config"
+	"github.com/cofferhq/coffer/internal/gc"
 	"github.com/cofferhq/coffer/internal/httpapi/admin"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/storage"
@@ -25,6 +28,9 @@ type serverMetrics struct {
 	http      *middleware.HTTPMetrics
 	storage   *instrumented.Metrics
 	webhooks  *webhookMetrics
+	// scrubDamage counts the damaged blobs that background scrubs found,
+	// by kind: "corrupt" or "missing".
+	scrubDamage *prometheus.CounterVec
 }
 
 // newServerMetrics returns a new registry with every metric family
@@ -34,11 +40,21 @@ func newServerMetrics(cfg config.Metrics) *serverMetrics {
 		return nil
 	}
 	t := telemetry.NewMetrics()
+	scrubDamage := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "coffer_scrub_damaged_blobs_total",
+		Help: "Blobs that a background integrity scrub found corrupt (content that does not match its digest, moved to quarantine) or missing.",
+	}, []string{"kind"})
+	t.Registry().MustRegister(scrubDamage)
+	// Both series exist from the start, so an alert on an increase sees
+	// the first damage.
+	scrubDamage.WithLabelValues(scrubCorrupt)
+	scrubDamage.WithLabelValues(scrubMissing)
 	return &serverMetrics{
-		telemetry: t,
-		http:      middleware.NewHTTPMetrics(t.Registry()),
-		storage:   instrumented.NewMetrics(t.Registry()),
-		webhooks:  newWebhookMetrics(t.Registry()),
+		telemetry:   t,
+		http:        middleware.NewHTTPMetrics(t.Registry()),
+		storage:     instrumented.NewMetrics(t.Registry()),
+		webhooks:    newWebhookMetrics(t.Registry()),
+		scrubDamage: scrubDamage,
 	}
 }
 
@@ -65,6 +81,21 @@ func (m *serverMetrics) addCorruptReads(count func() int64) {
 	if m != nil {
 		m.telemetry.AddCorruptReads(count)
 	}
+}
+
+// Values of the kind label of coffer_scrub_damaged_blobs_total.
+const (
+	scrubCorrupt = "corrupt"
+	scrubMissing = "missing"
+)
+
+// recordScrub counts the damage that a background scrub found.
+func (m *serverMetrics) recordScrub(r *gc.ScrubReport) {
+	if m == nil || r == nil {
+		return
+	}
+	m.scrubDamage.WithLabelValues(scrubCorrupt).Add(float64(len(r.Corrupt)))
+	m.scrubDamage.WithLabelValues(scrubMissing).Add(float64(len(r.Missing)))
 }
 
 // mainListenerEndpoint returns the handler of metrics.path on the main

@@ -39,7 +39,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	if cfg.S3.Enabled {
 		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, metrics: metrics, tracing: tracing})
 	}
-	life.all = append(life.all, &gcSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, tracing: tracing})
+	life.all = append(life.all, &gcSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, tracing: tracing, metrics: metrics})
 	if metrics != nil && cfg.Metrics.Listen != "" {
 		life.all = append(life.all, &metricsSubsystem{cfg: cfg, logger: logger, metrics: metrics})
 	}

@@ -14,11 +14,14 @@ import (
 // s3Backend is an S3-compatible store a test started on 127.0.0.1.
 type s3Backend struct {
 	endpoint, bucket, accessKey, secretKey string
+	// root is versitygw's posix folder: the object "k" of the bucket is the file root/bucket/k.
+	root string
 }
 
 // startVersityGW starts versitygw (built by install-tools.sh into the tools folder) over a
-// posix folder with one bucket, and stops it by PID when the test ends.
-func startVersityGW(t *testing.T) s3Backend {
+// posix folder with one bucket, and stops it by PID when the test ends. posixArgs are
+// options of its posix backend.
+func startVersityGW(t *testing.T, posixArgs ...string) s3Backend {
 	t.Helper()
 	dir := os.Getenv(toolsBinEnv)
 	binary := filepath.Join(dir, "versitygw")
@@ -26,15 +29,17 @@ func startVersityGW(t *testing.T) s3Backend {
 		t.Fatalf("versitygw is missing from %s=%q: run test/e2e/install-tools.sh, which builds it", toolsBinEnv, dir)
 	}
 	root := t.TempDir()
-	backend := s3Backend{bucket: "coffer-blobs", accessKey: "versity-access", secretKey: "versity-secret-key"}
+	backend := s3Backend{bucket: "coffer-blobs", accessKey: "versity-access", secretKey: "versity-secret-key", root: root}
 	// The posix backend serves each folder under its root as a bucket.
 	if err := os.Mkdir(filepath.Join(root, backend.bucket), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	port := freePort(t)
 	backend.endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
-	cmd := exec.Command(binary, "--port", fmt.Sprintf("127.0.0.1:%d", port),
-		"--access", backend.accessKey, "--secret", backend.secretKey, "--quiet", "posix", root)
+	args := []string{"--port", fmt.Sprintf("127.0.0.1:%d", port),
+		"--access", backend.accessKey, "--secret", backend.secretKey, "--quiet", "posix"}
+	args = append(append(args, posixArgs...), root)
+	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start versitygw: %v", err)

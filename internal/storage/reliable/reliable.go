@@ -32,11 +32,13 @@
 //
 // # Timeouts
 //
-// OperationTimeout bounds each attempt of Stat, Move and Delete, the
+// OperationTimeout bounds each attempt of Stat and Delete, the
 // opening of a Reader or Writer, and in a Walk the wait for each next key
 // (time spent in fn does not count). The bytes of a stream are bounded
 // only by the caller's context, because a large blob may take far longer
-// than any fixed timeout.
+// than any fixed timeout. An attempt of Move may take OperationTimeout
+// plus the size of its source at MinCopyRate, because stores without a
+// rename move by copying: S3 took minutes to move a 12 GiB blob.
 //
 // # Circuit breaker
 //
@@ -66,6 +68,7 @@ const (
 	DefaultOperationTimeout = 30 * time.Second
 	DefaultBreakerThreshold = 5
 	DefaultBreakerCooldown  = 10 * time.Second
+	DefaultMinCopyRate      = 10 << 20 // bytes per second
 )
 
 // ErrBreakerOpen reports a call that the circuit breaker rejected without
@@ -92,6 +95,11 @@ type Options struct {
 	// BreakerCooldown is how long the open breaker rejects calls before it
 	// lets a probe through. Default 10s.
 	BreakerCooldown time.Duration
+	// MinCopyRate is the slowest rate, in bytes per second, at which a
+	// store is expected to copy content inside itself. A Move may take
+	// OperationTimeout plus the size of its source at this rate, because
+	// stores without a rename, such as S3, move by copying. Default 10 MiB/s.
+	MinCopyRate int64
 
 	// Sleep waits for d or until ctx is done, and then returns the
 	// context's error. Default: a timer. Tests pass a fake.
@@ -122,6 +130,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BreakerCooldown <= 0 {
 		o.BreakerCooldown = DefaultBreakerCooldown
+	}
+	if o.MinCopyRate <= 0 {
+		o.MinCopyRate = DefaultMinCopyRate
 	}
 	if o.Sleep == nil {
 		o.Sleep = sleep
@@ -159,6 +170,8 @@ const (
 	opMove   = "move"
 	opDelete = "delete"
 	opWalk   = "walk"
+	opWrite  = "write"
+	opCommit = "commit"
 )
 
 // Driver is a storage.Driver that retries, times out and stops calling
@@ -210,7 +223,7 @@ func (d *Driver) Move(ctx context.Context, src, dst string) error {
 	attempts := 0
 	return d.retry(ctx, opMove, src, func(ctx context.Context) error {
 		attempts++
-		err := d.bounded(ctx, opMove, src, func(ctx context.Context) error {
+		err := d.boundedFor(ctx, opMove, src, d.moveTimeout(ctx, src), func(ctx context.Context) error {
 			return d.next.Move(ctx, src, dst)
 		})
 		if attempts > 1 && errors.Is(err, storage.ErrNotFound) && d.exists(ctx, dst) {
@@ -257,7 +270,7 @@ func (d *Driver) Reader(ctx context.Context, key string, offset int64) (io.ReadC
 		if err != nil {
 			return err
 		}
-		rc = &reader{ReadCloser: r, release: release}
+		rc = &reader{ReadCloser: r, release: release, key: key}
 		return nil
 	})
 	if err != nil {
@@ -277,7 +290,7 @@ func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.
 		if err != nil {
 			return err
 		}
-		sw = &writer{Writer: w, release: release, driver: d}
+		sw = &writer{Writer: w, release: release, driver: d, key: key}
 		return nil
 	})
 	if err != nil {

@@ -86,8 +86,15 @@ func (d *Driver) backoff(n int) time.Duration {
 // not have. Nothing is transient once ctx is done, because no attempt
 // follows.
 func isTransient(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && transientError(err)
+}
+
+// transientError reports whether err is a kind of failure that a later
+// attempt may not have: a refused, reset or timed-out connection or a
+// backend that said it is unavailable. A cancelled call is not transient.
+func transientError(err error) bool {
 	switch {
-	case err == nil || ctx.Err() != nil:
+	case err == nil, errors.Is(err, context.Canceled):
 		return false
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrInvalidKey), errors.Is(err, storage.ErrInvalidOffset):
 		return false

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/cofferhq/coffer/internal/storage"
 )
 
 // errAttemptTimedOut is the cancellation cause of an attempt that ran
@@ -25,8 +27,12 @@ type watchdog struct {
 // watch returns a context derived from ctx and the watchdog that cancels
 // it after OperationTimeout.
 func (d *Driver) watch(ctx context.Context) (context.Context, *watchdog) {
+	return d.watchFor(ctx, d.opts.OperationTimeout)
+}
+
+// watchFor is watch with another timeout.
+func (d *Driver) watchFor(ctx context.Context, timeout time.Duration) (context.Context, *watchdog) {
 	attemptCtx, cancel := context.WithCancelCause(ctx)
-	timeout := d.opts.OperationTimeout
 	timer := time.AfterFunc(timeout, func() { cancel(errAttemptTimedOut) })
 	return attemptCtx, &watchdog{timer: timer, timeout: timeout, cancel: cancel}
 }
@@ -50,21 +56,48 @@ func (w *watchdog) release() {
 // timeoutError returns the error of an attempt that ran out of
 // OperationTimeout. It wraps context.DeadlineExceeded, so it is transient.
 func (d *Driver) timeoutError(op, key string) error {
+	return timeoutErrorAfter(op, key, d.opts.OperationTimeout)
+}
+
+func timeoutErrorAfter(op, key string, timeout time.Duration) error {
 	return fmt.Errorf("storage %s of %q timed out after %s: %w: %w",
-		op, key, d.opts.OperationTimeout, errAttemptTimedOut, context.DeadlineExceeded)
+		op, key, timeout, errAttemptTimedOut, context.DeadlineExceeded)
 }
 
 // bounded runs call under OperationTimeout. A call that fails after the
 // timer fired returns a timeout error. A call that succeeds after it
 // returns nil, because its result is complete.
 func (d *Driver) bounded(ctx context.Context, op, key string, call func(ctx context.Context) error) error {
-	attemptCtx, wd := d.watch(ctx)
+	return d.boundedFor(ctx, op, key, d.opts.OperationTimeout, call)
+}
+
+// boundedFor is bounded with another timeout.
+func (d *Driver) boundedFor(ctx context.Context, op, key string, timeout time.Duration, call func(ctx context.Context) error) error {
+	attemptCtx, wd := d.watchFor(ctx, timeout)
 	defer wd.release()
 	err := call(attemptCtx)
 	if !wd.stop() && err != nil && ctx.Err() == nil {
-		return d.timeoutError(op, key)
+		return timeoutErrorAfter(op, key, timeout)
 	}
 	return err
+}
+
+// moveTimeout returns the timeout of one attempt to move src: OperationTimeout plus the
+// time a copy of its bytes takes at MinCopyRate, because a store without a rename (S3)
+// moves by copying. When src cannot be inspected, the move itself reports why, so the
+// timeout stays OperationTimeout.
+func (d *Driver) moveTimeout(ctx context.Context, src string) time.Duration {
+	var info storage.Info
+	err := d.bounded(ctx, opStat, src, func(ctx context.Context) error {
+		var err error
+		info, err = d.next.Stat(ctx, src)
+		return err
+	})
+	if err != nil || info.Size <= 0 {
+		return d.opts.OperationTimeout
+	}
+	copying := time.Duration(float64(info.Size) / float64(d.opts.MinCopyRate) * float64(time.Second))
+	return d.opts.OperationTimeout + copying
 }
 
 // openBounded runs open under OperationTimeout and returns the stream it

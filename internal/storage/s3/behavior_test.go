@@ -3,15 +3,19 @@ package s3
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
 // driverTests are the behaviours of this driver beyond the storage
@@ -67,12 +71,18 @@ func testWriterStreamsParts(t *testing.T, b testBackend, bucket string) {
 		t.Fatalf("Writer: %v", err)
 	}
 	writeInChunks(t, w, content, 1<<20+1)
-	if err := w.Commit(t.Context()); err != nil {
+	var logs bytes.Buffer
+	ctx := telemetry.WithLogger(t.Context(), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err := w.Commit(ctx); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
 
 	assertContent(t, d, "big", content)
 	assertNoUploads(t, b, bucket)
+	want := fmt.Sprintf(`msg="s3 multipart upload completed" key=%s/big parts=3 bytes=%d`, testPrefix, len(content))
+	if !strings.Contains(logs.String(), want) {
+		t.Errorf("log = %q, want a line with %q", logs.String(), want)
+	}
 }
 
 func testCancelAbortsUpload(t *testing.T, b testBackend, bucket string) {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cofferhq/coffer/internal/storage"
 )
@@ -19,7 +20,8 @@ var (
 	// after a delay may succeed. It is a case of storage.ErrThrottled.
 	ErrThrottled = storage.NewKind("s3 store throttled the request", storage.ErrThrottled)
 	// ErrUnavailable reports a server-side failure of the store (HTTP 5xx or
-	// a request timeout). Retrying may succeed. It is a case of
+	// a request timeout) or a request that did not get through to it (a
+	// refused, reset or closed connection). Retrying may succeed. It is a case of
 	// storage.ErrUnavailable.
 	ErrUnavailable = storage.NewKind("s3 store failed the request", storage.ErrUnavailable)
 )
@@ -40,7 +42,7 @@ func requestError(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%s: %w", op, storage.ErrNotFound)
 	case isThrottled(err):
 		return fmt.Errorf("%s: %w: %w", op, ErrThrottled, err)
-	case isServerFailure(err):
+	case isServerFailure(err), isSendFailure(err):
 		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
@@ -75,6 +77,15 @@ func isServerFailure(err error) bool {
 		return true
 	}
 	return statusCode(err) >= 500
+}
+
+// isSendFailure reports whether the request did not reach the store or no
+// response came back: the connection was refused, reset or closed. The
+// store may be back for the next request, so it is a case of
+// ErrUnavailable like a server failure.
+func isSendFailure(err error) bool {
+	var sendErr *smithyhttp.RequestSendError
+	return errors.As(err, &sendErr)
 }
 
 // hasErrorCode reports whether err is an S3 error response with code.

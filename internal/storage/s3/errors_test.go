@@ -3,6 +3,7 @@ package s3
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"testing"
 
@@ -36,6 +37,10 @@ func TestRequestError(t *testing.T) {
 		{"500", responseError(http.StatusInternalServerError, "InternalError"), ErrUnavailable},
 		{"503 without code", responseError(http.StatusServiceUnavailable, ""), ErrUnavailable},
 		{"RequestTimeout", responseError(http.StatusBadRequest, "RequestTimeout"), ErrUnavailable},
+		// A push whose PutObject broke on a reset connection got 500 in the
+		// fault e2e test; it is an unavailable store, so the client gets 503.
+		{"closed connection", &smithyhttp.RequestSendError{Err: net.ErrClosed}, ErrUnavailable},
+		{"refused connection", &smithyhttp.RequestSendError{Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}, ErrUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

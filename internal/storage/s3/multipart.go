@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
 // multipartUpload is one multipart upload in progress and the parts it has.
@@ -19,6 +21,8 @@ type multipartUpload struct {
 	objectKey string
 	id        string
 	parts     []types.CompletedPart
+	// size is the number of bytes in the parts.
+	size int64
 }
 
 // createUpload starts a multipart upload of the object for key, without a
@@ -59,6 +63,7 @@ func (u *multipartUpload) uploadPart(ctx context.Context, data []byte) error {
 		PartNumber: aws.Int32(int32(number)),
 		ETag:       out.ETag,
 	})
+	u.size += int64(len(data))
 	return nil
 }
 
@@ -83,6 +88,7 @@ func (u *multipartUpload) copyPart(ctx context.Context, src object, r byteRange)
 		part.ETag = result.ETag
 	}
 	u.parts = append(u.parts, part)
+	u.size += r.end - r.start
 	return nil
 }
 
@@ -98,6 +104,10 @@ func (u *multipartUpload) complete(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("complete multipart upload of %d parts: %w", len(u.parts), err)
 	}
+	// The part count shows how close an upload came to the store's limit
+	// of maxParts; operators check it for very large blobs.
+	telemetry.Logger(ctx).Info("s3 multipart upload completed",
+		"key", u.objectKey, "parts", len(u.parts), "bytes", u.size)
 	return nil
 }
 

@@ -165,6 +165,11 @@ func New(ctx context.Context, opts Options) (*Driver, error) {
 		// Ranged and multipart reads carry no whole-object checksum; the
 		// SDK would log a warning for each of them.
 		o.DisableLogOutputChecksumValidationSkipped = true
+		// The blob store hashes every read against the content's digest,
+		// counts a mismatch and the scrub quarantines it. The SDK's own
+		// check of whole-object checksums would fail such a read first,
+		// with an error that is neither counted nor quarantined.
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
 
 	d := &Driver{
