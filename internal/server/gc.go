@@ -64,6 +64,7 @@ func (g *gcSubsystem) jobs() []backgroundJob {
 		collector := newCollector(g.cfg, g.metadata.blobs(g.storage), g.metadata.store)
 		jobs = append(jobs, backgroundJob{name: "gc", span: "gc.Collect", interval: g.cfg.GC.Interval, run: func(ctx context.Context) {
 			report, err := collector.Run(ctx, false)
+			g.metrics.recordCollection(report)
 			g.logCollection(ctx, report, err)
 		}})
 	}

@@ -28,6 +28,7 @@ type serverMetrics struct {
 	http      *middleware.HTTPMetrics
 	storage   *instrumented.Metrics
 	webhooks  *webhookMetrics
+	backend   *backendMetrics
 	// scrubDamage counts the damaged blobs that background scrubs found,
 	// by kind: "corrupt" or "missing".
 	scrubDamage *prometheus.CounterVec
@@ -54,6 +55,7 @@ func newServerMetrics(cfg config.Metrics) *serverMetrics {
 		http:        middleware.NewHTTPMetrics(t.Registry()),
 		storage:     instrumented.NewMetrics(t.Registry()),
 		webhooks:    newWebhookMetrics(t.Registry()),
+		backend:     newBackendMetrics(t.Registry()),
 		scrubDamage: scrubDamage,
 	}
 }

@@ -39,6 +39,9 @@ func TestServerMetricsAfterPushAndPut(t *testing.T) {
 		"coffer_storage_operations_total", "coffer_storage_operation_duration_seconds",
 		"coffer_storage_read_bytes_total", "coffer_storage_written_bytes_total",
 		"coffer_blob_corrupt_reads_total", "coffer_auth_attempts_total",
+		"coffer_storage_retries_total", "coffer_storage_circuit_breaker_state",
+		"coffer_metadata_operation_duration_seconds",
+		"coffer_gc_reclaimed_total", "coffer_gc_reclaimed_bytes_total",
 		"go_goroutines", "process_cpu_seconds_total",
 	} {
 		if _, ok := families[name]; !ok {
@@ -63,6 +66,10 @@ func TestServerMetricsAfterPushAndPut(t *testing.T) {
 		{"coffer_http_response_size_bytes_total", map[string]string{"protocol": "s3"}, float64(objectSize)},
 		{"coffer_storage_operations_total", map[string]string{"driver": "filesystem", "operation": "reader", "result": "error"}, 0},
 		{"coffer_blob_corrupt_reads_total", map[string]string{}, 0},
+		{"coffer_storage_circuit_breaker_state", map[string]string{}, 0},
+		{"coffer_metadata_operation_duration_seconds", map[string]string{"operation": "PutManifest", "result": "ok"}, 1},
+		{"coffer_gc_reclaimed_total", map[string]string{"kind": "blob"}, 0},
+		{"coffer_gc_reclaimed_bytes_total", map[string]string{"kind": "upload"}, 0},
 	}
 	for _, want := range expected {
 		got, ok := sampleValue(families, want.family, want.labels)

@@ -28,7 +28,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	metrics := newServerMetrics(cfg.Metrics)
 	tracing := &tracingSubsystem{cfg: cfg.Tracing, logger: logger}
 	storage := &storageSubsystem{cfg: cfg.Storage, metrics: metrics, tracing: tracing}
-	meta := &metadataSubsystem{cfg: cfg.Metadata, tracing: tracing, recordEvents: cfg.Webhooks.Enabled}
+	meta := &metadataSubsystem{cfg: cfg.Metadata, tracing: tracing, metrics: metrics, recordEvents: cfg.Webhooks.Enabled}
 	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, life: life, metrics: metrics, tracing: tracing}
 	life.all = []Subsystem{tracing, storage, meta}
 	if cfg.Webhooks.Enabled {

@@ -11,6 +11,7 @@ import (
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/metadata/postgres"
 	"github.com/cofferhq/coffer/internal/metadata/sqlite"
+	metadatatraced "github.com/cofferhq/coffer/internal/metadata/traced"
 	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/storage/filesystem"
 	"github.com/cofferhq/coffer/internal/storage/memory"
@@ -72,7 +73,9 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 		s.reliability = reliable.Wrap(s.driver, reliable.Options{
 			MaxAttempts: r.MaxAttempts, BaseDelay: r.BaseDelay, MaxDelay: r.MaxDelay, OperationTimeout: r.OperationTimeout,
 			BreakerThreshold: r.BreakerThreshold, BreakerCooldown: r.BreakerCooldown,
+			OnRetry: s.metrics.storageRetryCounter(),
 		})
+		s.metrics.addBreakerState(s.reliability)
 		s.driver = s.reliability
 	}
 	return nil
@@ -103,6 +106,7 @@ type metadataSubsystem struct {
 	// writes its CloudEvents to the outbox.
 	recordEvents bool
 	tracing      *tracingSubsystem
+	metrics      *serverMetrics
 	store        metadata.Store
 	// jobs lets one replica at a time run each background job.
 	jobs jobLocks
@@ -131,13 +135,13 @@ func (m *metadataSubsystem) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlite metadata at %s: %w", m.cfg.SQLite.Path, err)
 		}
-		m.store = m.tracing.metadata(store, "sqlite")
+		m.store = m.wrap(store, "sqlite")
 	case "postgres":
 		store, err := postgres.Open(ctx, m.cfg.Postgres.URL)
 		if err != nil {
 			return fmt.Errorf("postgres metadata: %w", err)
 		}
-		m.store = m.tracing.metadata(store, "postgresql")
+		m.store = m.wrap(store, "postgresql")
 	default:
 		return fmt.Errorf("unknown metadata driver %q", m.cfg.Driver)
 	}
@@ -169,3 +173,14 @@ func (m *metadataSubsystem) Stop(ctx context.Context) error {
 }
 
 func (m *metadataSubsystem) Health(ctx context.Context) error { return m.store.Ping(ctx) }
+
+// wrap adds spans (when tracing is on) and call durations (when metrics
+// are on) to a metadata store. system is the db.system.name of the
+// backend.
+func (m *metadataSubsystem) wrap(store metadata.Store, system string) metadata.Store {
+	tracer, observe := m.tracing.metadataTracer(), m.metrics.metadataObserver()
+	if tracer == nil && observe == nil {
+		return store
+	}
+	return metadatatraced.New(store, tracer, system).WithObserver(observe)
+}

@@ -9,8 +9,6 @@ import (
 
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
-	"github.com/cofferhq/coffer/internal/metadata"
-	metadatatraced "github.com/cofferhq/coffer/internal/metadata/traced"
 	"github.com/cofferhq/coffer/internal/storage"
 	storagetraced "github.com/cofferhq/coffer/internal/storage/traced"
 	"github.com/cofferhq/coffer/internal/telemetry"
@@ -76,13 +74,13 @@ func (t *tracingSubsystem) storage(d storage.Driver) storage.Driver {
 	return storagetraced.New(d, t.tracing.Tracer())
 }
 
-// metadata wraps a metadata store with spans when tracing is on. system
-// is the db.system.name of the backend.
-func (t *tracingSubsystem) metadata(s metadata.Store, system string) metadata.Store {
+// metadataTracer returns the tracer of metadata store spans, or nil when
+// tracing is off.
+func (t *tracingSubsystem) metadataTracer() trace.Tracer {
 	if !t.enabled() {
-		return s
+		return nil
 	}
-	return metadatatraced.New(s, t.tracing.Tracer(), system)
+	return t.tracing.Tracer()
 }
 
 // transport returns a wrapper that adds client spans and the traceparent

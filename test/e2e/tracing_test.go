@@ -131,7 +131,7 @@ func TestTracingWithS3Storage(t *testing.T) {
 		t.Fatalf("spans under the client span = %v, want %v", servers, wantServers)
 	}
 	want := map[string][]string{
-		"POST /v2/{name}/blobs/uploads/":       {"storage.Writer", "storage.Commit", "storage.Move", "metadata.LinkBlob"},
+		"POST /v2/{name}/blobs/uploads/":       {"storage.Writer", "storage.Commit", "storage.Stat", "storage.Move", "metadata.LinkBlob"},
 		"PUT /v2/{name}/manifests/{reference}": {"metadata.PutManifest"},
 	}
 	for _, span := range byID {

@@ -101,6 +101,10 @@ type Options struct {
 	// stores without a rename, such as S3, move by copying. Default 10 MiB/s.
 	MinCopyRate int64
 
+	// OnRetry, when set, is called with the operation name (such as
+	// "Stat") each time a call is tried again after a transient failure.
+	OnRetry func(operation string)
+
 	// Sleep waits for d or until ctx is done, and then returns the
 	// context's error. Default: a timer. Tests pass a fake.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -173,6 +177,10 @@ const (
 	opWrite  = "write"
 	opCommit = "commit"
 )
+
+// RetriedOperations are the operation names that Options.OnRetry can
+// receive.
+var RetriedOperations = []string{opStat, opReader, opWriter, opMove, opDelete, opWalk}
 
 // Driver is a storage.Driver that retries, times out and stops calling
 // another one as described in the package documentation.

@@ -118,7 +118,10 @@ func TestRetryTransientErrors(t *testing.T) {
 	for _, op := range retriedOperations {
 		for _, tt := range transient {
 			t.Run(op+"/"+tt.name, func(t *testing.T) {
-				h := newHarness(t, reliable.Options{BreakerThreshold: 100})
+				var retried []string
+				h := newHarness(t, reliable.Options{BreakerThreshold: 100, OnRetry: func(operation string) {
+					retried = append(retried, operation)
+				}})
 				h.put(t, "k", "abc")
 				h.backend.fail(op, tt.err, tt.err)
 
@@ -130,6 +133,9 @@ func TestRetryTransientErrors(t *testing.T) {
 				}
 				if got := len(h.sleeper.recorded()); got != 2 {
 					t.Errorf("sleeps = %d, want 2", got)
+				}
+				if len(retried) != 2 {
+					t.Errorf("OnRetry calls = %q, want two", retried)
 				}
 			})
 		}

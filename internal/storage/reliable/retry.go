@@ -49,6 +49,9 @@ func (d *Driver) retry(ctx context.Context, op, key string, attempt func(ctx con
 		if err := d.opts.Sleep(ctx, delay); err != nil {
 			return stopped(ctx, op, key, last)
 		}
+		if d.opts.OnRetry != nil {
+			d.opts.OnRetry(op)
+		}
 	}
 }
 
