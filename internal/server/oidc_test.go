@@ -121,3 +121,22 @@ func TestManagementAPIAcceptsBearer(t *testing.T) {
 		}
 	}
 }
+
+func TestReadyzChecksOIDCKeys(t *testing.T) {
+	kc, api, _ := startOIDCServer(t)
+	if err := kc.FailJWKS("coffer", http.StatusServiceUnavailable); err != nil {
+		t.Fatal(err)
+	}
+	status, body := send(t, newRequest(t, http.MethodGet, api+"/readyz", nil))
+	if status != http.StatusServiceUnavailable || !strings.Contains(string(body), "oidc") {
+		t.Errorf("GET /readyz while the JWKS fails: %d %s, want 503 naming oidc", status, body)
+	}
+}
+
+func TestReadyzWithOIDCKeys(t *testing.T) {
+	_, api, _ := startOIDCServer(t)
+	status, body := send(t, newRequest(t, http.MethodGet, api+"/readyz", nil))
+	if status != http.StatusOK {
+		t.Errorf("GET /readyz with a working JWKS: %d %s, want 200", status, body)
+	}
+}

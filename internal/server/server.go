@@ -31,6 +31,9 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	meta := &metadataSubsystem{cfg: cfg.Metadata, tracing: tracing, metrics: metrics, recordEvents: cfg.Webhooks.Enabled}
 	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, life: life, metrics: metrics, tracing: tracing}
 	life.all = []Subsystem{tracing, storage, meta}
+	if b, ok := bearer.(oidcBearer); ok {
+		life.all = append(life.all, &oidcSubsystem{verifier: b.verifier})
+	}
 	if cfg.Webhooks.Enabled {
 		api.webhooks = &webhooksSubsystem{cfg: cfg.Webhooks, logger: logger, metadata: meta, metrics: metrics}
 		life.all = append(life.all, api.webhooks)

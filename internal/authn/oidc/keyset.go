@@ -185,3 +185,26 @@ func (k *keySet) getJSON(ctx context.Context, url string, out any) error {
 	}
 	return nil
 }
+
+// ready returns nil when signing keys are cached, fetching them first
+// when none are (at most once per cooldown, like key).
+func (k *keySet) ready(ctx context.Context) error {
+	if k.cached() {
+		return nil
+	}
+	err := k.refresh(ctx)
+	if k.cached() {
+		return nil
+	}
+	if err != nil && !errors.Is(err, errCooldown) {
+		return fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
+	}
+	return fmt.Errorf("no signing keys fetched yet (the last fetch failed or the JWKS is empty): %w", ErrKeysUnavailable)
+}
+
+// cached reports whether the key set holds at least one key.
+func (k *keySet) cached() bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return len(k.keys) > 0
+}

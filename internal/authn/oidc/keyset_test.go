@@ -181,3 +181,33 @@ func TestVerifyCanceledContext(t *testing.T) {
 		t.Errorf("Verify with a canceled context: %v, want context.Canceled", err)
 	}
 }
+
+func TestReadyFetchesKeysOnce(t *testing.T) {
+	clock := newFakeClock()
+	kc := startMock(t, clock, keycloak.Options{})
+	if err := kc.FailJWKS(testRealm, http.StatusServiceUnavailable); err != nil {
+		t.Fatal(err)
+	}
+	v := newVerifier(t, kc, clock, nil)
+	if err := v.Ready(context.Background()); !errors.Is(err, ErrKeysUnavailable) {
+		t.Fatalf("Ready with a failing JWKS: %v, want ErrKeysUnavailable", err)
+	}
+
+	if err := kc.FailJWKS(testRealm, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Ready(context.Background()); !errors.Is(err, ErrKeysUnavailable) {
+		t.Errorf("Ready within the cooldown after a failed fetch: %v, want ErrKeysUnavailable", err)
+	}
+	clock.Advance(31 * time.Second)
+	if err := v.Ready(context.Background()); err != nil {
+		t.Errorf("Ready after the JWKS recovered: %v", err)
+	}
+	fetches := kc.JWKSFetches(testRealm)
+	if err := v.Ready(context.Background()); err != nil {
+		t.Errorf("Ready with cached keys: %v", err)
+	}
+	if got := kc.JWKSFetches(testRealm); got != fetches {
+		t.Errorf("JWKS fetches after Ready with cached keys = %d, want %d", got, fetches)
+	}
+}

@@ -182,6 +182,13 @@ type header struct {
 	Crit []string `json:"crit"`
 }
 
+// Ready returns nil when the verifier holds the provider's signing keys.
+// It fetches them when it has none, at most once per JWKS cooldown, and
+// otherwise returns an error wrapping ErrKeysUnavailable. /readyz calls it.
+func (v *Verifier) Ready(ctx context.Context) error {
+	return v.keys.ready(ctx)
+}
+
 // Verify validates a JWT access token and returns its principal. The
 // checks run in this order and stop at the first failure: size and shape,
 // header alg in the allowed list, key by kid, signature, exact issuer,
