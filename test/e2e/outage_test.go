@@ -10,16 +10,16 @@ import (
 const (
 	// outageWorkers is the number of concurrent clients of the mixed workload.
 	outageWorkers = 6
-	// phaseDeadline bounds each wait for the answers a phase expects. It only turns a stuck
-	// server into a failure; the phases end as soon as the answers are there.
+	// phaseDeadline bounds each wait for the responses a phase expects. It only turns a stuck
+	// server into a failure, because the phases end as soon as the responses have arrived.
 	phaseDeadline = 2 * time.Minute
-	// answersPerPhase is how many answers of the expected kind every operation must get in
-	// a phase.
+	// answersPerPhase is how many responses of the expected kind every operation must get
+	// in a phase.
 	answersPerPhase = 3
 )
 
 // reliabilityEnv configures short storage timeouts and a quick circuit breaker, so a
-// backend fault turns into 503 answers within seconds.
+// backend fault turns into 503 responses within seconds.
 var reliabilityEnv = []string{
 	"COFFER_GC_ENABLED=false",
 	"COFFER_STORAGE_RELIABILITY_OPERATION_TIMEOUT=2s",
@@ -77,9 +77,9 @@ func TestStorageOutage(t *testing.T) {
 }
 
 // TestStorageFaults injects latency, a stalled backend and connection resets between cofferd
-// and its S3 backend while mixed traffic runs. Latency only slows requests down; a stall
-// and resets give 503 with Retry-After or success, never a hang, a 500 or wrong bytes; and
-// after each fault traffic succeeds again.
+// and its S3 backend while mixed traffic runs. Latency only slows requests down. A stall
+// and resets give 503 with Retry-After or success, never a hang, a 500 or wrong bytes. After
+// each fault, traffic succeeds again.
 func TestStorageFaults(t *testing.T) {
 	proxy, w, stop := startChaos(t)
 	t.Cleanup(proxy.heal) // a failed phase leaves its fault in place

@@ -186,8 +186,8 @@ func (k *keySet) getJSON(ctx context.Context, url string, out any) error {
 	return nil
 }
 
-// ready returns nil when signing keys are cached, fetching them first
-// when none are (at most once per cooldown, like key).
+// ready returns nil when signing keys are cached. When none are, it
+// fetches them first, at most once per cooldown as key does.
 func (k *keySet) ready(ctx context.Context) error {
 	if k.cached() {
 		return nil

@@ -204,8 +204,8 @@ type queryer interface {
 // defaultMaxConns is the pool size when the URL sets none: four
 // connections per CPU, at least 8. pgxpool's own default (the larger of 4
 // and the number of CPUs) left 64 concurrent blob HEADs waiting for a
-// connection on 2 CPUs: with 8, test/bench/run.sh measured 8,400 to 9,100
-// blob HEADs per second on such a machine, against 7,300 to 7,700 with 4.
+// connection on 2 CPUs. With 8 connections, test/bench/run.sh measured
+// 8,400 to 9,100 blob HEADs per second there, against 7,300 to 7,700 with 4.
 func defaultMaxConns() int32 {
 	return int32(max(8, 4*runtime.NumCPU()))
 }
