@@ -30,6 +30,7 @@ type Record struct {
 	method       string
 	credentialID string
 	decisions    []Decision
+	errorCode    string
 }
 
 type recordKey struct{}
@@ -74,6 +75,29 @@ func AddDecision(ctx context.Context, action, resource string, d authz.Decision)
 		Reason:       string(d.Reason),
 		StatementIDs: slices.Clone(d.StatementIDs),
 	})
+}
+
+// SetErrorCode records the protocol's error code of a failed request, such
+// as the S3 code SignatureDoesNotMatch. The abuse limits read it to tell a
+// failed login from other errors.
+func SetErrorCode(ctx context.Context, code string) {
+	r := FromContext(ctx)
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errorCode = code
+}
+
+// ErrorCode returns what SetErrorCode recorded.
+func (r *Record) ErrorCode() string {
+	if r == nil {
+		return ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.errorCode
 }
 
 // Identity returns what SetIdentity recorded.
