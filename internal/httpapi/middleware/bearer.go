@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authn"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
@@ -62,6 +63,7 @@ func AcceptBearer(auth BearerAuthenticator, reject BearerRejection, other, autho
 			return
 		}
 		SetPrincipal(r.Context(), principal.Subject)
+		audit.SetIdentity(r.Context(), principalID(principal), principal.Method, "")
 		authorized.ServeHTTP(w, r)
 	})
 }

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/authn"
+	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
@@ -139,8 +141,18 @@ func RequireBasic(auth Authenticator, challenge Challenge, next http.Handler) ht
 			return
 		}
 		SetPrincipal(r.Context(), principal.Subject)
+		audit.SetIdentity(r.Context(), principalID(principal), principal.Method, principal.Subject)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// principalID returns the audit principal ID of p: the root user's is
+// identity.RootPrincipalID; OIDC subjects already carry their issuer.
+func principalID(p authn.Principal) string {
+	if p.Subject == "root" && p.Method == "basic" {
+		return identity.RootPrincipalID
+	}
+	return p.Subject
 }
 
 func validRequestID(id string) bool {

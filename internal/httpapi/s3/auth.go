@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
+	"github.com/cofferhq/coffer/internal/identity"
 )
 
 // SignatureAuthenticator authenticates with AWS Signature V4 and V2.
@@ -22,7 +23,9 @@ func (a SignatureAuthenticator) Authenticate(r *http.Request, bucket string) (Au
 		return Auth{}, newError("AccessDenied", http.StatusForbidden, "Access Denied: anonymous requests are not allowed; sign the request with an access key")
 	}
 	return Auth{
-		Principal:     id.AccessKey,
+		Principal: id.AccessKey,
+		// The verifier knows only the root user's access key so far.
+		PrincipalID:   identity.RootPrincipalID,
 		Body:          body,
 		DecodedLength: body.DecodedLength(),
 		Trailer:       func(name string) string { return body.Trailers().Get(name) },

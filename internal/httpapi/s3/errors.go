@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/storage"
@@ -106,6 +107,7 @@ func classify(err error) (code string, status int, message string, known bool) {
 // writeError writes the S3 XML error body of err.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, status, message, known := classify(err)
+	audit.SetErrorCode(r.Context(), code)
 	if wait, ok := storage.RetryAfter(err); ok && status == http.StatusServiceUnavailable {
 		message = unavailable(w, r, err, wait)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
 	"github.com/cofferhq/coffer/internal/objects"
@@ -25,7 +26,11 @@ type Authenticator interface {
 
 // Auth is an authenticated request.
 type Auth struct {
+	// Principal is the access key ID that signed the request.
 	Principal string
+	// PrincipalID is the principal the access key acts as, for the audit
+	// trail, such as "coffer#root".
+	PrincipalID string
 	// Body replaces r.Body.
 	Body io.Reader
 	// DecodedLength is the payload length (x-amz-decoded-content-length for
@@ -83,6 +88,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	middleware.SetPrincipal(r.Context(), auth.Principal)
+	audit.SetIdentity(r.Context(), auth.PrincipalID, signatureMethod(r), auth.Principal)
 	req.auth = auth
 
 	if handler == nil {
