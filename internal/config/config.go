@@ -45,6 +45,10 @@ type Config struct {
 	Webhooks Webhooks `yaml:"webhooks"`
 	// Tracing configures OpenTelemetry tracing.
 	Tracing Tracing `yaml:"tracing"`
+	// Audit configures the audit trail of every request.
+	Audit Audit `yaml:"audit"`
+	// Limits configures the abuse limits on logins and token requests.
+	Limits Limits `yaml:"limits"`
 	// ShutdownTimeout bounds how long in-flight requests may run after
 	// SIGINT or SIGTERM. Default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`

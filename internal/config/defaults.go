@@ -25,6 +25,8 @@ func Default() Config {
 		Log:             Log{Format: "text", Level: "info"},
 		Metrics:         Metrics{Enabled: true, Path: "/metrics"},
 		Webhooks:        defaultWebhooks,
+		Audit:           defaultAudit,
+		Limits:          defaultLimits,
 		ShutdownTimeout: 30 * time.Second,
 	}
 }
@@ -69,6 +71,7 @@ func (c *Config) resolvePaths() {
 	if c.Metadata.SQLite.Path == "" {
 		c.Metadata.SQLite.Path = filepath.Join(c.DataDir, "metadata.db")
 	}
+	c.Audit.resolvePath(c.DataDir)
 }
 
 // Validate checks every value and returns one error per invalid key,
@@ -140,6 +143,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, c.Metrics.validate(c.Listen, c.S3)...)
 	}
 	errs = append(errs, c.Tracing.validate()...)
+	errs = append(errs, c.Audit.validate()...)
+	errs = append(errs, c.Limits.validate()...)
 	if c.ShutdownTimeout <= 0 {
 		check("shutdown_timeout", fmt.Errorf("must be positive, got %s", c.ShutdownTimeout))
 	}

@@ -43,6 +43,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := config.Default()
 	want.Storage.Filesystem.Root = filepath.Join("coffer-data", "storage")
 	want.Metadata.SQLite.Path = filepath.Join("coffer-data", "metadata.db")
+	want.Audit.File.Path = filepath.Join("coffer-data", "audit", "audit.log")
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load = %+v, want %+v", cfg, want)
 	}
