@@ -11,6 +11,10 @@
 // to a scaled-out one:
 //
 //	cofferd migrate --from FILE --to FILE
+//
+// And one checks an audit log:
+//
+//	cofferd audit verify FILE...
 package main
 
 import (
@@ -39,6 +43,8 @@ func run(args []string) int {
 			return runScrub(args[1:])
 		case "migrate":
 			return runMigrate(args[1:], os.Stdout, os.Stderr)
+		case "audit":
+			return runAudit(args[1:], os.Stdout, os.Stderr)
 		}
 	}
 

@@ -35,6 +35,8 @@ type apiSubsystem struct {
 	// webhooks is nil when webhooks are disabled.
 	webhooks *webhooksSubsystem
 	tracing  *tracingSubsystem
+	audit    *auditSubsystem
+	limits   *middleware.AbuseLimits
 	draining atomic.Bool
 	started  time.Time
 
@@ -80,13 +82,15 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 // "/v2/a/../b" before the OCI handler could reject them.
 func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handler {
 	httpMetrics := a.metrics.httpMetrics()
-	ociAPI := middleware.Metrics(httpMetrics, "oci", middleware.RequireBasic(a.root, oci.Challenge, ociHandler))
+	ociAuth := middleware.RequireBasic(a.root, oci.Challenge, ociHandler)
+	ociAPI := middleware.Metrics(httpMetrics, "oci", a.limits.Handler("oci", middleware.FailedBasicLogin, oci.Refuse, ociAuth))
 	cors := middleware.CORSOptions{AllowedOrigins: a.cfg.CORS.AllowedOrigins, MaxAge: a.cfg.CORS.MaxAge}
 	adminAuth := middleware.RequireBasic(a.root, admin.Challenge, adminHandler)
 	if a.bearer != nil {
 		adminAuth = middleware.AcceptBearer(a.bearer, admin.RejectBearer, adminAuth, adminHandler)
 	}
-	adminAPI := middleware.Metrics(httpMetrics, "admin", middleware.CORS(cors, adminAuth))
+	adminLimited := a.limits.Handler("admin", middleware.FailedBasicLogin, admin.Refuse, adminAuth)
+	adminAPI := middleware.Metrics(httpMetrics, "admin", middleware.CORS(cors, adminLimited))
 	openAPI := middleware.Metrics(httpMetrics, "admin", adminHandler)
 	metricsAPI := a.metrics.mainListenerEndpoint(a.cfg.Metrics, a.root, a.logger)
 	top := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +120,7 @@ func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handle
 			http.NotFound(w, r)
 		}
 	})
-	logged := middleware.Logging(a.logger, middleware.Recover(top))
+	logged := middleware.Logging(a.logger, a.audit.handler(a.auditProtocol, middleware.Recover(top)))
 	traced := a.tracing.handler(logged)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.untraced(r.URL.Path) {

@@ -59,6 +59,13 @@ func freeAddresses(t *testing.T, n int) []string {
 // endpoint gets its own free address.
 func startServer(t *testing.T, separateMetrics bool, environ ...string) *testServer {
 	t.Helper()
+	return startServerWithClock(t, separateMetrics, clockHooks{}, environ...)
+}
+
+// startServerWithClock is startServer with the clock of the abuse limits
+// replaced by hooks.
+func startServerWithClock(t *testing.T, separateMetrics bool, hooks clockHooks, environ ...string) *testServer {
+	t.Helper()
 	addresses := freeAddresses(t, 3)
 	environ = append(environ, "COFFER_ROOT_USER="+testRootUser, "COFFER_ROOT_PASSWORD="+testRootPassword)
 	if separateMetrics {
@@ -72,7 +79,7 @@ func startServer(t *testing.T, separateMetrics bool, environ ...string) *testSer
 
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard) }()
+	go func() { done <- run(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard, hooks) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -29,6 +29,8 @@ type serverMetrics struct {
 	storage   *instrumented.Metrics
 	webhooks  *webhookMetrics
 	backend   *backendMetrics
+	audit     *auditMetrics
+	abuse     *middleware.AbuseMetrics
 	// scrubDamage counts the damaged blobs that background scrubs found,
 	// by kind: "corrupt" or "missing".
 	scrubDamage *prometheus.CounterVec
@@ -56,6 +58,8 @@ func newServerMetrics(cfg config.Metrics) *serverMetrics {
 		storage:     instrumented.NewMetrics(t.Registry()),
 		webhooks:    newWebhookMetrics(t.Registry()),
 		backend:     newBackendMetrics(t.Registry()),
+		audit:       newAuditMetrics(t.Registry()),
+		abuse:       middleware.NewAbuseMetrics(t.Registry()),
 		scrubDamage: scrubDamage,
 	}
 }

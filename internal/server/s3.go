@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/cofferhq/coffer/internal/authn"
 	"github.com/cofferhq/coffer/internal/config"
@@ -24,6 +25,8 @@ type s3Subsystem struct {
 	root     *authn.Root
 	metrics  *serverMetrics
 	tracing  *tracingSubsystem
+	audit    *auditSubsystem
+	limits   *middleware.AbuseLimits
 
 	store    *objects.Store
 	listener *listener
@@ -40,7 +43,9 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 	handler := s3.New(s.store, s3.SignatureAuthenticator{Verifier: verifier}, s3.Options{Region: s.cfg.S3.Region, Domain: s.cfg.S3.Domain})
 
 	cors := middleware.CORSOptions{AllowedOrigins: s.cfg.CORS.AllowedOrigins, MaxAge: s.cfg.CORS.MaxAge}
-	top := s.tracing.handler(middleware.Logging(s.logger, middleware.Recover(middleware.Metrics(s.metrics.httpMetrics(), "s3", middleware.CORS(cors, handler)))))
+	limited := s.limits.Handler("s3", middleware.FailedSignature, s3.Refuse, handler)
+	metered := middleware.Metrics(s.metrics.httpMetrics(), "s3", middleware.CORS(cors, limited))
+	top := s.tracing.handler(middleware.Logging(s.logger, s.audit.handler(s3Protocol, middleware.Recover(metered))))
 	l, err := serve(ctx, "s3", s.cfg.S3.Listen, s.cfg.TLS, top, s.logger)
 	if err != nil {
 		return err
@@ -54,6 +59,11 @@ func (s *s3Subsystem) Stop(ctx context.Context) error {
 }
 
 func (s *s3Subsystem) Health(ctx context.Context) error { return nil }
+
+// s3Protocol audits every request on the S3 listener.
+func s3Protocol(r *http.Request) (string, middleware.Refusal, bool) {
+	return "s3", s3.Refuse, true
+}
 
 // rootCredentials lets the signature verifier look up the root access key.
 type rootCredentials struct{ root *authn.Root }

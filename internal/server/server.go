@@ -14,6 +14,11 @@ import (
 // stops. announce receives the one-time message with generated root
 // credentials.
 func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce io.Writer) error {
+	return run(ctx, cfg, logger, announce, clockHooks{})
+}
+
+// run is Run with the clock of the abuse limits replaceable by tests.
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce io.Writer, hooks clockHooks) error {
 	root, err := authn.LoadRoot(cfg.DataDir, cfg.Root.User, cfg.Root.Password, announce)
 	if err != nil {
 		return err
@@ -29,8 +34,10 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	tracing := &tracingSubsystem{cfg: cfg.Tracing, logger: logger}
 	storage := &storageSubsystem{cfg: cfg.Storage, metrics: metrics, tracing: tracing}
 	meta := &metadataSubsystem{cfg: cfg.Metadata, tracing: tracing, metrics: metrics, recordEvents: cfg.Webhooks.Enabled}
-	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, life: life, metrics: metrics, tracing: tracing}
-	life.all = []Subsystem{tracing, storage, meta}
+	auditLog := &auditSubsystem{cfg: cfg.Audit, logger: logger, metrics: metrics}
+	limits := newAbuseLimits(cfg.Limits, metrics, hooks)
+	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, life: life, metrics: metrics, tracing: tracing, audit: auditLog, limits: limits}
+	life.all = []Subsystem{tracing, storage, meta, auditLog}
 	if b, ok := bearer.(oidcBearer); ok {
 		life.all = append(life.all, &oidcSubsystem{verifier: b.verifier})
 	}
@@ -40,7 +47,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	}
 	life.all = append(life.all, api)
 	if cfg.S3.Enabled {
-		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, metrics: metrics, tracing: tracing})
+		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, metrics: metrics, tracing: tracing, audit: auditLog, limits: limits})
 	}
 	life.all = append(life.all, &gcSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, tracing: tracing, metrics: metrics})
 	if metrics != nil && cfg.Metrics.Listen != "" {
