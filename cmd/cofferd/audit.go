@@ -33,12 +33,13 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsageError
 	}
+
 	if fs.NArg() < 2 || fs.Arg(0) != "verify" {
 		fs.Usage()
 		return exitUsageError
 	}
-	files := fs.Args()[1:]
-	summary, err := audit.VerifyFiles(files...)
+
+	summary, err := audit.VerifyFiles(fs.Args()[1:]...)
 	var chainErr *audit.ChainError
 	switch {
 	case errors.As(err, &chainErr):
@@ -49,6 +50,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cofferd audit verify: %v\n", err)
 		return exitUsageError
 	}
+
 	if summary.Events == 0 {
 		fmt.Fprintln(stdout, "ok: no events")
 		return exitOK

@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// Event is one line of the audit log: what one request asked for, who
-// made it, what the authorization engine decided and how the server
-// answered. It never holds a secret: no password, token, signature or
-// query string.
+// Event is one line of the audit log: what one request was for, who made
+// it, what the authorization engine decided and what the server returned.
+// It never contains a secret: no password, token, signature or query
+// string.
 type Event struct {
 	// Seq numbers the events of one chain from 1 without gaps.
 	Seq uint64 `json:"seq"`

@@ -18,11 +18,11 @@ import (
 // audit.log.20261205T091500.000000000Z, which sorts by age.
 const rotatedTimeFormat = "20060102T150405.000000000Z"
 
-// FileSink appends events to a file and rotates it by size: once the file
-// would grow past MaxBytes, it is renamed with the time as a suffix and a
-// new file starts; only the newest MaxFiles rotated files are kept. The
-// chain continues across files, so "cofferd audit verify" can check them
-// together, oldest first.
+// FileSink appends events to a file and rotates it by size. Once the file
+// would grow past maxBytes, it is renamed with the time as a suffix and a
+// new file starts, and only the newest maxFiles rotated files are kept.
+// The chain continues across files, so "cofferd audit verify" can check
+// them together, oldest first.
 type FileSink struct {
 	path     string
 	maxBytes int64

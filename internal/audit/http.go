@@ -36,10 +36,10 @@ type HTTPSinkOptions struct {
 }
 
 // HTTPSink sends events to a collector over HTTP. Write only queues the
-// event, so a slow collector does not slow requests down; a background
-// goroutine posts batches in order and retries a failed batch until it is
-// accepted (any 2xx status) or the sink is closed. Write fails with
-// ErrQueueFull when the queue is full.
+// event, so a slow collector does not slow requests down. A background
+// goroutine posts batches in order and retries a failed batch until the
+// collector accepts it (any 2xx status) or the sink is closed. Write fails
+// with ErrQueueFull when the queue is full.
 type HTTPSink struct {
 	opts  HTTPSinkOptions
 	queue chan []byte

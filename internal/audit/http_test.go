@@ -16,7 +16,7 @@ import (
 type collector struct {
 	mu     sync.Mutex
 	events []Event
-	// fail answers the first requests with 503 while it is above zero.
+	// fail is the number of requests still to reject with 503.
 	fail int
 }
 

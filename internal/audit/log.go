@@ -7,9 +7,9 @@ import (
 	"sync"
 )
 
-// Sink stores or forwards encoded events. Write gets one JSON line that
-// ends with a newline; the Log calls it with its lock held, in sequence
-// order, so a sink sees the events of its chain in order.
+// Sink stores or forwards encoded events. Write receives one JSON line
+// that ends with a newline. The Log calls it with its lock held, so a sink
+// receives the events of its chain in sequence order.
 type Sink interface {
 	// Name labels the sink in errors and metrics: "file", "stdout" or "http".
 	Name() string
@@ -33,15 +33,15 @@ type Log struct {
 // ErrClosed reports a write after Close.
 var ErrClosed = errors.New("audit log is closed")
 
-// Position is where a chain continues: the last written sequence number
-// and hash, zero for a new chain.
+// Position is the last written sequence number and hash of a chain, from
+// which it continues; zero for a new chain.
 type Position struct {
 	Seq  uint64
 	Hash string
 }
 
 // NewLog returns a Log that continues the chain after start and writes to
-// sinks. onFail, when not nil, is told about every failed sink write.
+// sinks. onFail, when not nil, is called for every failed sink write.
 func NewLog(start Position, onFail SinkFailure, sinks ...Sink) *Log {
 	return &Log{seq: start.Seq, prevHash: start.Hash, sinks: sinks, onFail: onFail}
 }

@@ -85,6 +85,7 @@ func (a Audit) validate() []error {
 	if a.HTTP.URL == "" {
 		return errs
 	}
+
 	if err := validateEndpoint(a.HTTP.URL); err != nil {
 		errs = append(errs, fmt.Errorf("audit.http.url: %w", err))
 	}

@@ -83,13 +83,13 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handler {
 	httpMetrics := a.metrics.httpMetrics()
 	ociAuth := middleware.RequireBasic(a.root, oci.Challenge, ociHandler)
-	ociAPI := middleware.Metrics(httpMetrics, "oci", a.limits.Handler("oci", middleware.FailedBasicLogin, oci.Refuse, ociAuth))
+	ociAPI := middleware.Metrics(httpMetrics, "oci", a.limits.Handler("oci", middleware.FailedBasicLogin, oci.Reject, ociAuth))
 	cors := middleware.CORSOptions{AllowedOrigins: a.cfg.CORS.AllowedOrigins, MaxAge: a.cfg.CORS.MaxAge}
 	adminAuth := middleware.RequireBasic(a.root, admin.Challenge, adminHandler)
 	if a.bearer != nil {
 		adminAuth = middleware.AcceptBearer(a.bearer, admin.RejectBearer, adminAuth, adminHandler)
 	}
-	adminLimited := a.limits.Handler("admin", middleware.FailedBasicLogin, admin.Refuse, adminAuth)
+	adminLimited := a.limits.Handler("admin", middleware.FailedBasicLogin, admin.Reject, adminAuth)
 	adminAPI := middleware.Metrics(httpMetrics, "admin", middleware.CORS(cors, adminLimited))
 	openAPI := middleware.Metrics(httpMetrics, "admin", adminHandler)
 	metricsAPI := a.metrics.mainListenerEndpoint(a.cfg.Metrics, a.root, a.logger)

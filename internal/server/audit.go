@@ -100,17 +100,17 @@ func (c countedLog) Write(ctx context.Context, ev audit.Event) error {
 // auditProtocol names the protocol of a request on the main
 // listener for its audit event. Health probes and metrics scrapes get
 // none.
-func (a *apiSubsystem) auditProtocol(r *http.Request) (string, middleware.Refusal, bool) {
+func (a *apiSubsystem) auditProtocol(r *http.Request) (string, middleware.Rejection, bool) {
 	path := r.URL.Path
 	switch {
 	case a.untraced(path):
 		return "", nil, false
 	case path == "/v2" || strings.HasPrefix(path, "/v2/"):
-		return "oci", oci.Refuse, true
+		return "oci", oci.Reject, true
 	case strings.HasPrefix(path, "/api/v1/"):
-		return "admin", admin.Refuse, true
+		return "admin", admin.Reject, true
 	}
-	return "other", admin.Refuse, true
+	return "other", admin.Reject, true
 }
 
 // newAbuseLimits builds the abuse limits of cfg, shared by both

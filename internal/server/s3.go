@@ -43,7 +43,7 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 	handler := s3.New(s.store, s3.SignatureAuthenticator{Verifier: verifier}, s3.Options{Region: s.cfg.S3.Region, Domain: s.cfg.S3.Domain})
 
 	cors := middleware.CORSOptions{AllowedOrigins: s.cfg.CORS.AllowedOrigins, MaxAge: s.cfg.CORS.MaxAge}
-	limited := s.limits.Handler("s3", middleware.FailedSignature, s3.Refuse, handler)
+	limited := s.limits.Handler("s3", middleware.FailedSignature, s3.Reject, handler)
 	metered := middleware.Metrics(s.metrics.httpMetrics(), "s3", middleware.CORS(cors, limited))
 	top := s.tracing.handler(middleware.Logging(s.logger, s.audit.handler(s3Protocol, middleware.Recover(metered))))
 	l, err := serve(ctx, "s3", s.cfg.S3.Listen, s.cfg.TLS, top, s.logger)
@@ -61,8 +61,8 @@ func (s *s3Subsystem) Stop(ctx context.Context) error {
 func (s *s3Subsystem) Health(ctx context.Context) error { return nil }
 
 // s3Protocol audits every request on the S3 listener.
-func s3Protocol(r *http.Request) (string, middleware.Refusal, bool) {
-	return "s3", s3.Refuse, true
+func s3Protocol(r *http.Request) (string, middleware.Rejection, bool) {
+	return "s3", s3.Reject, true
 }
 
 // rootCredentials lets the signature verifier look up the root access key.

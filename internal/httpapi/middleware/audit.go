@@ -12,11 +12,11 @@ import (
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
-// Refusal writes a protocol's error response for a request that the
+// Rejection writes a protocol's error response for a request that the
 // server turned away: 429 when an abuse limit was hit, 503 when strict
 // auditing could not record it. retryAfter, when positive, becomes the
 // Retry-After header in whole seconds, rounded up.
-type Refusal func(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration, message string)
+type Rejection func(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration, message string)
 
 // AuditLog stores audit events; *audit.Log implements it.
 type AuditLog interface {
@@ -24,9 +24,9 @@ type AuditLog interface {
 }
 
 // AuditProtocol names the protocol of a request for its event and the
-// Refusal of that protocol, or returns ok false for a request that gets no
+// Rejection of that protocol, or returns ok false for a request that gets no
 // event, such as a health check.
-type AuditProtocol func(r *http.Request) (name string, refuse Refusal, ok bool)
+type AuditProtocol func(r *http.Request) (name string, reject Rejection, ok bool)
 
 // Limits of the fields of an event that come from the client.
 const (
@@ -34,24 +34,23 @@ const (
 	maxAuditUserAgent = 256
 )
 
-// errAuditRefused is returned to a handler that writes after strict
+// errAuditRejected is returned to a handler that writes after strict
 // auditing replaced its response.
-var errAuditRefused = errors.New("the request could not be audited")
+var errAuditRejected = errors.New("the request could not be audited")
 
 // Audit puts an audit.Record in the request's context and writes exactly
 // one event per request to log when the request is done. It must run
 // inside Logging, which sets the request ID.
 //
 // With strict true, a request other than GET, HEAD and OPTIONS must be
-// recorded before the client learns its outcome: the event is written when
-// the handler sends the status line, and if that fails, the client gets
-// 503 and the handler's response is dropped. Its event then holds the
-// response bytes written up to that moment, which is 0. The change the
-// request made is not undone; the 503 tells the client that its outcome
-// is unknown, as after a lost connection.
+// recorded before the client learns its outcome. Its event is written when
+// the handler sends the status line, so it counts 0 response bytes. If the
+// write fails, the client gets 503 and the handler's response is dropped.
+// The change the request made is not undone: like a lost connection, the
+// 503 tells the client that the outcome is unknown.
 func Audit(log AuditLog, strict bool, protocol AuditProtocol, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name, refuse, ok := protocol(r)
+		name, reject, ok := protocol(r)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
@@ -62,7 +61,7 @@ func Audit(log AuditLog, strict bool, protocol AuditProtocol, next http.Handler)
 			log:            log,
 			request:        r.WithContext(ctx),
 			record:         rec,
-			refuse:         refuse,
+			reject:         reject,
 			strict:         strict && mutating(r.Method),
 			event: audit.Event{
 				Time:      time.Now().UTC(),
@@ -93,19 +92,19 @@ type auditWriter struct {
 	log     AuditLog
 	request *http.Request
 	record  *audit.Record
-	refuse  Refusal
+	reject  Rejection
 	strict  bool
 	body    *countingBody
 	event   audit.Event
 
-	status  int
-	bytes   int64
-	written bool // the event was written
-	refused bool // strict auditing failed and replaced the response
+	status   int
+	bytes    int64
+	written  bool // the event was written
+	rejected bool // strict auditing failed and replaced the response
 }
 
 func (a *auditWriter) WriteHeader(status int) {
-	if a.refused {
+	if a.rejected {
 		return
 	}
 	if status < 200 {
@@ -125,8 +124,8 @@ func (a *auditWriter) Write(p []byte) (int, error) {
 	if a.status == 0 {
 		a.WriteHeader(http.StatusOK)
 	}
-	if a.refused {
-		return 0, errAuditRefused
+	if a.rejected {
+		return 0, errAuditRejected
 	}
 	n, err := a.ResponseWriter.Write(p)
 	a.bytes += int64(n)
@@ -138,7 +137,7 @@ func (a *auditWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
 
 // Flush passes flushes through, for long responses.
 func (a *auditWriter) Flush() {
-	if a.refused {
+	if a.rejected {
 		return
 	}
 	if f, ok := a.ResponseWriter.(http.Flusher); ok {
@@ -147,27 +146,27 @@ func (a *auditWriter) Flush() {
 }
 
 // commit writes the event of a strict request before its status goes
-// out. When that fails, it sends the 503 refusal instead and returns
+// out. When that fails, it sends the 503 rejection instead and returns
 // false.
 func (a *auditWriter) commit() bool {
 	if a.writeEvent() == nil {
 		return true
 	}
-	a.refused = true
+	a.rejected = true
 	header := a.ResponseWriter.Header()
 	for name := range header {
 		if name != RequestIDHeader && name != "X-Amz-Request-Id" {
 			header.Del(name)
 		}
 	}
-	a.refuse(a.ResponseWriter, a.request, http.StatusServiceUnavailable, 0,
+	a.reject(a.ResponseWriter, a.request, http.StatusServiceUnavailable, 0,
 		"the request could not be written to the audit log, so its outcome is unknown; retry later")
 	return false
 }
 
 // finish writes the event once the handler returned or panicked.
 func (a *auditWriter) finish(completed bool) {
-	if a.written || a.refused {
+	if a.written || a.rejected {
 		return
 	}
 	if a.status == 0 {

@@ -40,14 +40,14 @@ func (m *memoryAuditLog) written() []audit.Event {
 	return append([]audit.Event(nil), m.events...)
 }
 
-// plainRefusal writes status and message as text.
-func plainRefusal(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration, message string) {
+// plainRejection writes status and message as text.
+func plainRejection(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration, message string) {
 	SetRetryAfter(w, retryAfter)
 	http.Error(w, message, status)
 }
 
 // everyRequest audits every request as "oci".
-func everyRequest(r *http.Request) (string, Refusal, bool) { return "oci", plainRefusal, true }
+func everyRequest(r *http.Request) (string, Rejection, bool) { return "oci", plainRejection, true }
 
 // audited wraps h in Logging and Audit, as the server does.
 func audited(log AuditLog, strict bool, h http.Handler) http.Handler {
@@ -109,8 +109,8 @@ func TestAuditAnonymousAndImplicitStatus(t *testing.T) {
 
 func TestAuditSkipsUnauditedPaths(t *testing.T) {
 	log := &memoryAuditLog{}
-	skipHealth := func(r *http.Request) (string, Refusal, bool) {
-		return "oci", plainRefusal, r.URL.Path != "/livez"
+	skipHealth := func(r *http.Request) (string, Rejection, bool) {
+		return "oci", plainRejection, r.URL.Path != "/livez"
 	}
 	h := Audit(log, true, skipHealth, http.NotFoundHandler())
 	serve(h, http.MethodGet, "/livez", "")
@@ -132,7 +132,7 @@ func TestAuditRecordsPanic(t *testing.T) {
 	}
 }
 
-func TestAuditStrictRefusesUnrecordedChange(t *testing.T) {
+func TestAuditStrictRejectsUnrecordedChange(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		handler http.HandlerFunc
@@ -140,8 +140,8 @@ func TestAuditStrictRefusesUnrecordedChange(t *testing.T) {
 		{"explicit status", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Location", "/v2/a/blobs/x")
 			w.WriteHeader(http.StatusCreated)
-			if _, err := w.Write([]byte("done")); !errors.Is(err, errAuditRefused) {
-				t.Errorf("write after refusal = %v, want errAuditRefused", err)
+			if _, err := w.Write([]byte("done")); !errors.Is(err, errAuditRejected) {
+				t.Errorf("write after rejection = %v, want errAuditRejected", err)
 			}
 		}},
 		{"body only", func(w http.ResponseWriter, r *http.Request) {
@@ -159,7 +159,7 @@ func TestAuditStrictRefusesUnrecordedChange(t *testing.T) {
 				t.Fatalf("the handler's response leaked: %v %q", rec.Header(), rec.Body.String())
 			}
 			if rec.Header().Get(RequestIDHeader) == "" {
-				t.Fatal("the refusal lost the request ID")
+				t.Fatal("the rejection lost the request ID")
 			}
 		})
 	}

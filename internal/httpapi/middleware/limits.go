@@ -77,7 +77,7 @@ func NewAbuseMetrics(reg prometheus.Registerer) *AbuseMetrics {
 		}, []string{"protocol"}),
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "coffer_auth_throttled_total",
-			Help: "Requests refused with 429 (S3: 503 SlowDown) by an abuse limit, by protocol and limit.",
+			Help: "Requests rejected with 429 (S3: 503 SlowDown) by an abuse limit, by protocol and limit.",
 		}, []string{"protocol", "limit"}),
 	}
 	reg.MustRegister(m.failed, m.throttled)
@@ -93,9 +93,9 @@ func NewAbuseMetrics(reg prometheus.Registerer) *AbuseMetrics {
 }
 
 // Handler applies the limits to the requests of protocol ("oci", "admin"
-// or "s3"), with failed telling failed logins apart and refuse writing
+// or "s3"), with failed telling failed logins apart and reject writing
 // the protocol's 429.
-func (l *AbuseLimits) Handler(protocol string, failed LoginFailure, refuse Refusal, next http.Handler) http.Handler {
+func (l *AbuseLimits) Handler(protocol string, failed LoginFailure, reject Rejection, next http.Handler) http.Handler {
 	if l == nil {
 		return next
 	}
@@ -106,9 +106,9 @@ func (l *AbuseLimits) Handler(protocol string, failed LoginFailure, refuse Refus
 			r = r.WithContext(ctx)
 		}
 		address, principal := sourceAddress(r), claimedPrincipal(r)
-		if limit, wait := l.refusal(r, address, principal); wait > 0 {
+		if limit, wait := l.rejection(r, address, principal); wait > 0 {
 			l.count(protocol, limit)
-			refuse(w, r, http.StatusTooManyRequests, wait, "too many requests from this client or for this user; retry after the time in Retry-After")
+			reject(w, r, http.StatusTooManyRequests, wait, "too many requests from this client or for this user; retry after the time in Retry-After")
 			return
 		}
 
@@ -130,9 +130,9 @@ func (l *AbuseLimits) Handler(protocol string, failed LoginFailure, refuse Refus
 	})
 }
 
-// refusal returns the limit that refuses r and how long the client must
+// rejection returns the limit that rejects r and how long the client must
 // wait, or a zero wait. A token request that passes takes its tokens.
-func (l *AbuseLimits) refusal(r *http.Request, address, principal string) (limit string, wait time.Duration) {
+func (l *AbuseLimits) rejection(r *http.Request, address, principal string) (limit string, wait time.Duration) {
 	if presentsCredentials(r) {
 		if wait := l.FailedByAddress.Wait(address); wait > 0 {
 			return limitFailedAddress, wait

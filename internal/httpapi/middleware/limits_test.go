@@ -61,7 +61,7 @@ func login(h http.Handler, address, user, password string) *httptest.ResponseRec
 
 func TestLimitsFailedLoginsByAddress(t *testing.T) {
 	limits, clock, slept := testLimits(t)
-	h := limits.Handler("oci", FailedBasicLogin, plainRefusal, basicOnly)
+	h := limits.Handler("oci", FailedBasicLogin, plainRejection, basicOnly)
 	for i := range 10 {
 		if rec := login(h, "192.0.2.1", fmt.Sprint("user", i), "wrong"); rec.Code != 401 {
 			t.Fatalf("failed login %d = %d, want 401", i+1, rec.Code)
@@ -91,7 +91,7 @@ func TestLimitsFailedLoginsByAddress(t *testing.T) {
 
 func TestLimitsFailedLoginsByPrincipal(t *testing.T) {
 	limits, _, _ := testLimits(t)
-	h := limits.Handler("admin", FailedBasicLogin, plainRefusal, basicOnly)
+	h := limits.Handler("admin", FailedBasicLogin, plainRejection, basicOnly)
 	for i := range 20 {
 		if rec := login(h, fmt.Sprint("192.0.2.", i), "root", "wrong"); rec.Code != 401 {
 			t.Fatalf("failed login %d = %d, want 401", i+1, rec.Code)
@@ -107,7 +107,7 @@ func TestLimitsFailedLoginsByPrincipal(t *testing.T) {
 
 func TestLimitsIgnoreChallengeWithoutCredentials(t *testing.T) {
 	limits, _, slept := testLimits(t)
-	h := limits.Handler("oci", FailedBasicLogin, plainRefusal, basicOnly)
+	h := limits.Handler("oci", FailedBasicLogin, plainRejection, basicOnly)
 	for range 30 {
 		if rec := login(h, "192.0.2.1", "", ""); rec.Code != 401 {
 			t.Fatalf("anonymous request = %d, want 401", rec.Code)
@@ -123,7 +123,7 @@ func TestLimitsIgnoreChallengeWithoutCredentials(t *testing.T) {
 
 func TestLimitsTokenEndpoint(t *testing.T) {
 	limits, clock, _ := testLimits(t)
-	h := limits.Handler("oci", FailedBasicLogin, plainRefusal, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := limits.Handler("oci", FailedBasicLogin, plainRejection, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	token := func(address string) int {
@@ -153,7 +153,7 @@ func TestLimitsTokenEndpoint(t *testing.T) {
 func TestLimitsS3SignatureFailures(t *testing.T) {
 	limits, _, _ := testLimits(t)
 	code := "SignatureDoesNotMatch"
-	h := limits.Handler("s3", FailedSignature, plainRefusal, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := limits.Handler("s3", FailedSignature, plainRejection, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		audit.SetErrorCode(r.Context(), code)
 		w.WriteHeader(http.StatusForbidden)
 	}))
@@ -177,7 +177,7 @@ func TestLimitsS3SignatureFailures(t *testing.T) {
 		}
 	}
 	if got := request(); got != 429 {
-		t.Fatalf("request after 10 bad signatures = %d, want the refusal", got)
+		t.Fatalf("request after 10 bad signatures = %d, want the rejection", got)
 	}
 }
 

@@ -7,11 +7,11 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 )
 
-// Refuse implements middleware.Refusal with the S3 error table's codes:
+// Reject implements middleware.Rejection with the S3 error table's codes:
 // a 429 becomes 503 SlowDown, the throttling code AWS documents and the
 // SDKs back off on, and a 503 is ServiceUnavailable. Both carry
 // Retry-After.
-func Refuse(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration, message string) {
+func Reject(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration, message string) {
 	code := "ServiceUnavailable"
 	if status == http.StatusTooManyRequests {
 		code = "SlowDown"

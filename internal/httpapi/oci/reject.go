@@ -8,9 +8,9 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 )
 
-// Refuse implements middleware.Refusal: TOOMANYREQUESTS for 429 and
+// Reject implements middleware.Rejection: TOOMANYREQUESTS for 429 and
 // UNAVAILABLE for 503, with Retry-After.
-func Refuse(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration, message string) {
+func Reject(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration, message string) {
 	code := codeUnavailable
 	if status == http.StatusTooManyRequests {
 		code = codeTooManyRequests
