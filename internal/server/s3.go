@@ -11,6 +11,7 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/s3"
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
+	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/objects"
 )
 
@@ -40,7 +41,7 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 	handler := s3.New(s.store, s3.SignatureAuthenticator{Verifier: verifier}, s3.Options{Region: s.cfg.S3.Region, Domain: s.cfg.S3.Domain})
 
 	cors := middleware.CORSOptions{AllowedOrigins: s.cfg.CORS.AllowedOrigins, MaxAge: s.cfg.CORS.MaxAge}
-	top := s.tracing.handler(middleware.Logging(s.logger, middleware.Recover(middleware.Metrics(s.metrics.httpMetrics(), "s3", middleware.CORS(cors, handler)))))
+	top := s.tracing.handler(middleware.Logging(s.logger, middleware.Recover(stream.MarkBodyErrors(middleware.Metrics(s.metrics.httpMetrics(), "s3", middleware.CORS(cors, handler))))))
 	l, err := serve(ctx, "s3", s.cfg.S3.Listen, s.cfg.TLS, top, s.logger)
 	if err != nil {
 		return err

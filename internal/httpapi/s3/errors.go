@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
+	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/telemetry"
@@ -65,6 +66,7 @@ var domainErrors = []struct {
 	{objects.ErrPreconditionFailed, "PreconditionFailed", http.StatusPreconditionFailed},
 	{objects.ErrInvalidRange, "InvalidRange", http.StatusRequestedRangeNotSatisfiable},
 	{objects.ErrIncompleteBody, "IncompleteBody", http.StatusBadRequest},
+	{stream.ErrRequestBody, "IncompleteBody", http.StatusBadRequest},
 	{objects.ErrNoSuchUpload, "NoSuchUpload", http.StatusNotFound},
 	{objects.ErrInvalidPartOrder, "InvalidPartOrder", http.StatusBadRequest},
 	{objects.ErrInvalidPart, "InvalidPart", http.StatusBadRequest},
