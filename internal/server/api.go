@@ -14,6 +14,7 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/admin"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/oci"
+	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/registry"
 )
@@ -120,7 +121,7 @@ func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handle
 			http.NotFound(w, r)
 		}
 	})
-	logged := middleware.Logging(a.logger, a.audit.handler(a.auditProtocol, middleware.Recover(top)))
+	logged := middleware.Logging(a.logger, a.audit.handler(a.auditProtocol, middleware.Recover(stream.MarkBodyErrors(top))))
 	traced := a.tracing.handler(logged)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.untraced(r.URL.Path) {

@@ -12,6 +12,7 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/s3"
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
+	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/objects"
 )
 
@@ -45,7 +46,7 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 	cors := middleware.CORSOptions{AllowedOrigins: s.cfg.CORS.AllowedOrigins, MaxAge: s.cfg.CORS.MaxAge}
 	limited := s.limits.Handler("s3", middleware.FailedSignature, s3.Reject, handler)
 	metered := middleware.Metrics(s.metrics.httpMetrics(), "s3", middleware.CORS(cors, limited))
-	top := s.tracing.handler(middleware.Logging(s.logger, s.audit.handler(s3Protocol, middleware.Recover(metered))))
+	top := s.tracing.handler(middleware.Logging(s.logger, s.audit.handler(s3Protocol, middleware.Recover(stream.MarkBodyErrors(metered)))))
 	l, err := serve(ctx, "s3", s.cfg.S3.Listen, s.cfg.TLS, top, s.logger)
 	if err != nil {
 		return err

@@ -2,8 +2,9 @@
 # Installs the third-party OCI and S3 clients that the end-to-end tests drive:
 #   - crane, oras, regctl and the OCI conformance suite, built from the versions pinned in
 #     tools/go.mod into bin/tools/ (or $COFFER_TOOLS_BIN when it is set);
-#   - skopeo and the S3 clients rclone and s3cmd from Debian's packages, linked into the same
-#     folder. The AWS CLI and boto3 that the S3 tests also run come with the machine image.
+#   - skopeo, the S3 clients rclone and s3cmd, and pytest (with requests, for the Python client's
+#     tests) from Debian's packages, linked into the same folder. The AWS CLI and boto3 that the
+#     S3 tests also run come with the machine image.
 # Running it again is cheap: a binary newer than tools/go.mod and tools/go.sum is kept.
 set -euo pipefail
 
@@ -61,21 +62,23 @@ build_versitygw() {
 	(cd "$repo_root/bench" && go build -o "$binary" github.com/versity/versitygw/cmd/versitygw)
 }
 
-# Command name and Debian package of each tool installed with apt-get.
+# Command name and Debian packages of each tool installed with apt-get.
 debian_tools=(
 	"skopeo skopeo"
 	"rclone rclone"
 	"s3cmd s3cmd"
+	"pytest-3 python3-pytest python3-requests"
 )
 
 # Install the Debian packages whose command is missing, with one `apt-get update` for all of
 # them, and link every command into the tools folder, where the tests look for it.
 install_debian_tools() {
-	local entry name missing=()
+	local entry name packages missing=()
 	for entry in "${debian_tools[@]}"; do
 		name="${entry%% *}"
 		if ! command -v "$name" >/dev/null 2>&1; then
-			missing+=("${entry#* }")
+			read -ra packages <<<"${entry#* }"
+			missing+=("${packages[@]}")
 		fi
 	done
 

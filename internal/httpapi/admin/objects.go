@@ -55,6 +55,7 @@ var objectErrors = []struct {
 	status int
 }{
 	{objects.ErrBucketInvalid, http.StatusBadRequest},
+	{stream.ErrRequestBody, http.StatusBadRequest},
 	{objects.ErrKeyInvalid, http.StatusBadRequest},
 	{objects.ErrKeyTooLong, http.StatusBadRequest},
 	{objects.ErrInvalidArgument, http.StatusBadRequest},

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/registry"
 	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/telemetry"
@@ -37,6 +38,7 @@ var errorTable = []struct {
 	{registry.ErrRangeInvalid, errorCode{"BLOB_UPLOAD_INVALID", http.StatusRequestedRangeNotSatisfiable}},
 	{registry.ErrUploadInvalid, errorCode{"BLOB_UPLOAD_INVALID", http.StatusBadRequest}},
 	{registry.ErrSizeInvalid, errorCode{"SIZE_INVALID", http.StatusBadRequest}},
+	{stream.ErrRequestBody, errorCode{"BLOB_UPLOAD_INVALID", http.StatusBadRequest}},
 	{registry.ErrManifestUnknown, errorCode{"MANIFEST_UNKNOWN", http.StatusNotFound}},
 	{registry.ErrManifestBlobUnknown, errorCode{"MANIFEST_BLOB_UNKNOWN", http.StatusBadRequest}},
 	{registry.ErrManifestInvalid, errorCode{"MANIFEST_INVALID", http.StatusBadRequest}},

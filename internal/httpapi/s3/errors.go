@@ -13,6 +13,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
+	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/telemetry"
@@ -66,6 +67,7 @@ var domainErrors = []struct {
 	{objects.ErrPreconditionFailed, "PreconditionFailed", http.StatusPreconditionFailed},
 	{objects.ErrInvalidRange, "InvalidRange", http.StatusRequestedRangeNotSatisfiable},
 	{objects.ErrIncompleteBody, "IncompleteBody", http.StatusBadRequest},
+	{stream.ErrRequestBody, "IncompleteBody", http.StatusBadRequest},
 	{objects.ErrNoSuchUpload, "NoSuchUpload", http.StatusNotFound},
 	{objects.ErrInvalidPartOrder, "InvalidPartOrder", http.StatusBadRequest},
 	{objects.ErrInvalidPart, "InvalidPart", http.StatusBadRequest},
