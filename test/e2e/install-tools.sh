@@ -4,7 +4,9 @@
 #     tools/go.mod into bin/tools/ (or $COFFER_TOOLS_BIN when it is set);
 #   - skopeo, the S3 clients rclone and s3cmd, and pytest (with requests, for the Python client's
 #     tests) from Debian's packages, linked into the same folder. The AWS CLI and boto3 that the
-#     S3 tests also run come with the machine image.
+#     S3 tests also run come with the machine image;
+#   - the JavaScript client's test dependencies (playwright-core, typescript) with npm ci, and
+#     Chromium from Debian for its browser test.
 # Running it again is cheap: a binary newer than tools/go.mod and tools/go.sum is kept.
 set -euo pipefail
 
@@ -68,6 +70,7 @@ debian_tools=(
 	"rclone rclone"
 	"s3cmd s3cmd"
 	"pytest-3 python3-pytest python3-requests"
+	"chromium chromium"
 )
 
 # Install the Debian packages whose command is missing, with one `apt-get update` for all of
@@ -99,8 +102,20 @@ install_debian_tools() {
 	done
 }
 
+# Install the JavaScript client's locked development dependencies unless they are current.
+install_js_dependencies() {
+	local dir="$repo_root/clients/js"
+	if [[ -d "$dir/node_modules" && "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
+		log "clients/js dependencies are up to date"
+		return
+	fi
+	log "installing clients/js dependencies with npm ci"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 mkdir -p "$tools_bin"
 build_go_tools
 build_versitygw
 install_debian_tools
+install_js_dependencies
 log "tools are in $tools_bin"

@@ -22,7 +22,7 @@ var corsExposedHeaders = strings.Join([]string{
 	"ETag", "Location", "Content-Range", "Content-Length", "Last-Modified",
 	"X-Request-Id", "X-Amz-Request-Id", "X-Amz-Version-Id", "X-Amz-Checksum-Crc32", "X-Amz-Checksum-Crc32c",
 	"X-Amz-Checksum-Crc64nvme", "X-Amz-Checksum-Sha1", "X-Amz-Checksum-Sha256", "X-Amz-Checksum-Type",
-	"Upload-Offset", "Coffer-Digest", "Docker-Content-Digest", "Docker-Upload-UUID", "Range", "Link",
+	"Upload-Offset", "Coffer-Digest", "Docker-Content-Digest", "Docker-Upload-UUID", "Range", "Link", "Retry-After",
 }, ", ")
 
 const corsAllowedMethods = "GET, HEAD, PUT, POST, PATCH, DELETE"
