@@ -158,9 +158,9 @@ func TestParseLegacyTag(t *testing.T) {
 func TestBaseMediaType(t *testing.T) {
 	tests := map[string]string{
 		"application/vnd.dev.sigstore.bundle+json;version=0.2": MediaTypeSigstoreBundle,
-		"Application/SPDX+JSON":                               MediaTypeSPDXJSON,
-		"application/cose; charset=binary":                    MediaTypeCOSE,
-		"not a media type;;":                                  "not a media type",
+		"Application/SPDX+JSON":                                MediaTypeSPDXJSON,
+		"application/cose; charset=binary":                     MediaTypeCOSE,
+		"not a media type;;":                                   "not a media type",
 	}
 	for in, want := range tests {
 		if got := BaseMediaType(in); got != want {
