@@ -12,7 +12,7 @@ import (
 	"github.com/cofferhq/coffer/internal/metadata"
 )
 
-// Catalog is what the trust status reads from the metadata store.
+// Catalog is the part of the metadata store that the trust status reads.
 type Catalog interface {
 	ListTrustStores(ctx context.Context) ([]metadata.TrustStore, error)
 	FindManifests(ctx context.Context, d digest.Digest) ([]metadata.ManifestLocation, error)
@@ -72,7 +72,7 @@ type SignatureStatus struct {
 	Signer     string   `json:"signer,omitempty"`
 	TrustStore string   `json:"trust_store,omitempty"`
 	Warnings   []string `json:"warnings,omitempty"`
-	// Error says why the signature did not verify.
+	// Error is the reason the signature did not verify.
 	Error string `json:"error,omitempty"`
 }
 

@@ -29,7 +29,9 @@ func newCatalog() *catalog {
 	return &catalog{objects: map[digest.Digest][]metadata.ObjectLocation{}, blobs: map[digest.Digest][]byte{}}
 }
 
-func (c *catalog) ListTrustStores(context.Context) ([]metadata.TrustStore, error) { return c.stores, nil }
+func (c *catalog) ListTrustStores(context.Context) ([]metadata.TrustStore, error) {
+	return c.stores, nil
+}
 
 func (c *catalog) FindManifests(_ context.Context, d digest.Digest) ([]metadata.ManifestLocation, error) {
 	var out []metadata.ManifestLocation
