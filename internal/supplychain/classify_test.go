@@ -9,7 +9,7 @@ import (
 	"github.com/cofferhq/coffer/internal/digest"
 )
 
-func readVector(t *testing.T, name string) []byte {
+func readVector(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "vectors", name))
 	if err != nil {

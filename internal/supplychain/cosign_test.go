@@ -22,7 +22,7 @@ const (
 	reportDigest = digest.Digest("sha256:7aedb16936a84604b499e0cac3e13bbb3d1744710f8a2d5ad7346c6079d799a6")
 )
 
-func cosignKeyring(t *testing.T) *Keyring {
+func cosignKeyring(t testing.TB) *Keyring {
 	t.Helper()
 	key, err := ParsePublicKey("cosign.pub", readVector(t, "cosign.pub"))
 	if err != nil {

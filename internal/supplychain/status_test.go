@@ -326,3 +326,26 @@ func TestStatusUnsigned(t *testing.T) {
 		t.Errorf("status = %+v, want nothing signed", status)
 	}
 }
+
+func TestStatusRejectsLargeAttestation(t *testing.T) {
+	c := newCatalog()
+	c.objects[reportDigest] = []metadata.ObjectLocation{{Bucket: "reports", Key: "report.bin"}}
+	large := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json",` +
+		`"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},` +
+		`"layers":[{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","digest":"` + string(digest.SHA256.FromBytes([]byte("large"))) + `","size":5242880}],` +
+		`"annotations":{"dev.sigstore.bundle.predicateType":"https://slsa.dev/provenance/v1"},` +
+		`"subject":{"mediaType":"application/octet-stream","digest":"` + string(reportDigest) + `","size":36}}`
+	c.addManifest(t, "files/report", []byte(large))
+
+	status, err := newStatusService(c).Status(t.Context(), reportDigest)
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	if len(status.Attestations) != 1 {
+		t.Fatalf("attestations = %+v, want one", status.Attestations)
+	}
+	a := status.Attestations[0]
+	if a.Verified || a.PredicateType != PredicateSLSAProvenance1 || !strings.Contains(a.Error, "5242880 bytes: document exceeds the 4 MiB limit") {
+		t.Errorf("attestation over 4 MiB = %+v", a)
+	}
+}
