@@ -166,9 +166,7 @@ func (e *evaluation) withKeys(parseErr error, verify func(*Keyring) (*Verified, 
 			v.Signer = ts.Name + "/" + v.Signer
 			return verdict{verified: v, trustStore: ts.Name}
 		}
-		if firstErr == nil || (errors.Is(firstErr, ErrUntrusted) && !errors.Is(err, ErrUntrusted)) {
-			firstErr = err
-		}
+		firstErr = moreTelling(firstErr, err)
 	}
 	if tried {
 		return verdict{err: firstErr}
@@ -192,14 +190,13 @@ func (e *evaluation) notation(item Item, content []byte, readErr error) verdict 
 			continue
 		}
 		result, err := VerifyNotation(item.Layer.MediaType, content, e.target, ts.Notation, e.service.now())
-		switch {
-		case err == nil && result.Skipped:
-			firstErr = fmt.Errorf("%w: trust store %q skips notation verification", ErrUntrusted, ts.Name)
-		case err == nil:
+		if err == nil && !result.Skipped {
 			return verdict{verified: &Verified{Signer: result.Signer}, trustStore: ts.Name, warnings: result.Warnings}
-		case firstErr == nil || (errors.Is(firstErr, ErrUntrusted) && !errors.Is(err, ErrUntrusted)):
-			firstErr = err
 		}
+		if err == nil {
+			err = fmt.Errorf("%w: trust store %q skips notation verification", ErrUntrusted, ts.Name)
+		}
+		firstErr = moreTelling(firstErr, err)
 	}
 	if firstErr != nil {
 		return verdict{err: firstErr}
@@ -211,6 +208,15 @@ func (e *evaluation) notation(item Item, content []byte, readErr error) verdict 
 		err = fmt.Errorf("%w: no trust store with notation certificates covers %s", ErrUntrusted, e.scopeName())
 	}
 	return verdict{err: err}
+}
+
+// moreTelling returns the failure to report of two: the first one, unless
+// it is only "untrusted" and the second says more.
+func moreTelling(first, second error) error {
+	if first == nil || (errors.Is(first, ErrUntrusted) && !errors.Is(second, ErrUntrusted)) {
+		return second
+	}
+	return first
 }
 
 func (e *evaluation) scopeName() string {

@@ -349,3 +349,24 @@ func TestStatusRejectsLargeAttestation(t *testing.T) {
 		t.Errorf("attestation over 4 MiB = %+v", a)
 	}
 }
+
+func TestStatusNotationSkipLevel(t *testing.T) {
+	c := demoApp(t)
+	config := demoTrustStore(t, Scope{Repositories: "demo/app"})
+	config.CosignKeys = nil
+	config.NotationPolicy.Level = string(LevelSkip)
+	c.addTrustStore(t, "lenient", config)
+	status, err := newStatusService(c).Status(t.Context(), appDigest)
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	for _, s := range status.Signatures {
+		want := `trust store "lenient" skips notation verification`
+		if s.Tool == ToolCosign {
+			want = "no trust store with a cosign public key covers repository demo/app"
+		}
+		if s.Verified || !strings.Contains(s.Error, want) {
+			t.Errorf("signature %s: verified %v, error %q, want %q", s.Format, s.Verified, s.Error, want)
+		}
+	}
+}
