@@ -9,7 +9,7 @@ import (
 	"github.com/cofferhq/coffer/internal/digest"
 )
 
-// Kind is what a supply-chain artifact states about its subject.
+// Kind is the role of a supply-chain artifact: signature, attestation or SBOM.
 type Kind string
 
 // Kinds of supply-chain artifacts.
@@ -99,8 +99,8 @@ type Item struct {
 	Layer      Descriptor
 	LayerIndex int
 	// PredicateType is the in-toto predicate type as the manifest declares
-	// it. It is empty when only the blob's content tells, and then Kind is
-	// empty too for a Sigstore bundle.
+	// it. It is empty when only the blob's content gives it, and then Kind
+	// is empty too for a Sigstore bundle.
 	PredicateType string
 }
 
@@ -152,8 +152,8 @@ func classifyLayer(artifactType string, annotations map[string]string, layer Des
 	return Item{}, false
 }
 
-// classifyBundle tells a bundle signature from a bundle attestation by the
-// manifest annotations cosign writes. Without them the bundle's content
+// classifyBundle distinguishes a bundle signature from a bundle attestation
+// by the manifest annotations cosign writes. Without them the bundle's content
 // decides (see ResolveKind).
 func classifyBundle(annotations map[string]string) Item {
 	item := Item{Format: FormatSigstoreBundle, Tool: ToolCosign, PredicateType: annotations[AnnotationBundlePredicateType]}

@@ -211,7 +211,7 @@ func (e *evaluation) notation(item Item, content []byte, readErr error) verdict 
 }
 
 // moreTelling returns the failure to report of two: the first one, unless
-// it is only "untrusted" and the second says more.
+// it is only "untrusted" and the second is more specific.
 func moreTelling(first, second error) error {
 	if first == nil || (errors.Is(first, ErrUntrusted) && !errors.Is(second, ErrUntrusted)) {
 		return second

@@ -2,9 +2,9 @@
 // artifacts that clients store through the registry: cosign signatures
 // (legacy tags and OCI 1.1 referrers), Sigstore bundles, Notary Project
 // (notation) signatures, SBOMs and in-toto attestations in DSSE envelopes.
-// It knows nothing of HTTP. Callers hand it manifests and blob contents, and
-// it returns what they are, whether they verify against a trust store, and
-// why not.
+// It does not depend on HTTP: callers pass manifests and blob contents, or
+// the Catalog and BlobReader to read them through, and get back what they
+// are, whether they verify against a trust store, and why not.
 package supplychain
 
 import (
