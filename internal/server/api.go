@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -10,13 +11,16 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer/internal/authn"
+	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/config"
+	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/httpapi/admin"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/oci"
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/registry"
+	"github.com/cofferhq/coffer/internal/supplychain"
 )
 
 // Version is the cofferd version, set at build time with -ldflags.
@@ -68,6 +72,8 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}
+	trustStatus := supplychain.NewStatusService(a.metadata.store, blobReader{blobs}, time.Now, a.logger)
+	adminHandler.EnableTrust(a.metadata.store, trustStatus)
 	handler := a.routes(oci.New(reg), routed(adminHandler))
 
 	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)
@@ -197,3 +203,11 @@ func (a *apiSubsystem) Stop(ctx context.Context) error {
 }
 
 func (a *apiSubsystem) Health(ctx context.Context) error { return nil }
+
+// blobReader reads whole blobs for the trust status, which checks the
+// digest while it streams (see blob.Store.Open).
+type blobReader struct{ blobs *blob.Store }
+
+func (b blobReader) OpenBlob(ctx context.Context, d digest.Digest, size int64) (io.ReadCloser, error) {
+	return b.blobs.Open(ctx, d, size, 0, size)
+}

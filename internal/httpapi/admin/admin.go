@@ -48,6 +48,9 @@ type Handler struct {
 	// webhooks is nil until EnableWebhooks; wakeDispatcher may stay nil.
 	webhooks       WebhookStore
 	wakeDispatcher func()
+	// trustStores and trustStatus are nil until EnableTrust.
+	trustStores TrustStores
+	trustStatus TrustStatus
 }
 
 // New returns the management API handler.
@@ -110,7 +113,9 @@ func RejectBearer(w http.ResponseWriter, r *http.Request, status int, reason str
 	}
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+func writeJSON(w http.ResponseWriter, v any) { writeJSONStatus(w, http.StatusOK, v) }
+
+func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, "encode response", http.StatusInternalServerError)
@@ -118,6 +123,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 

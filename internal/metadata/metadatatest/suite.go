@@ -111,6 +111,8 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"ListRepositoryBlobs", testListRepositoryBlobs},
 		{"ListManifests", testListManifests},
 		{"ListTagTargets", testListTagTargets},
+		{"TrustStoreLifecycle", testTrustStoreLifecycle},
+		{"FindArtifacts", testFindArtifacts},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {
