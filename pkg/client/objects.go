@@ -20,7 +20,9 @@ type Object struct {
 	// Digest is the SHA-256 digest of the content, "sha256:<hex>".
 	Digest string `json:"digest"`
 	// ETag is the S3 ETag (the MD5 of the content for a single upload).
-	ETag        string    `json:"etag"`
+	// Listings carry it; [Client.StatObject] and [ObjectReader.Info] leave
+	// it empty, because the native API's ETag header is the digest.
+	ETag        string    `json:"etag,omitempty"`
 	ContentType string    `json:"content_type,omitempty"`
 	Modified    time.Time `json:"modified"`
 }
@@ -48,7 +50,6 @@ func objectFromHeader(bucket, key string, h http.Header, size int64) Object {
 		Key:         key,
 		Size:        size,
 		Digest:      h.Get("Coffer-Digest"),
-		ETag:        strings.Trim(h.Get("ETag"), `"`),
 		ContentType: h.Get("Content-Type"),
 	}
 	if total, ok := contentRangeTotal(h.Get("Content-Range")); ok {
