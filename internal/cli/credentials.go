@@ -24,7 +24,7 @@ const (
 	methodDevice            = "device"
 )
 
-// credential is what login stores for one server.
+// credential is the stored login of one server.
 type credential struct {
 	Method string `json:"method"`
 	// Username and Password are the HTTP Basic credentials (method basic).

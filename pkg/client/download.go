@@ -182,8 +182,8 @@ type DownloadOptions struct {
 // DownloadFile writes an object to path. The content goes to a partial
 // file beside path, named after the object's digest, and is renamed to
 // path once its digest is verified. A later call after an interruption
-// finds the partial file and asks the server only for the missing bytes,
-// with If-Match, so a changed object starts over.
+// finds the partial file and requests only the missing bytes, with
+// If-Match, so a changed object starts over.
 func (c *Client) DownloadFile(ctx context.Context, bucket, key, path string, opts DownloadOptions) (Object, error) {
 	info, err := c.StatObject(ctx, bucket, key)
 	if err != nil {

@@ -228,7 +228,7 @@ func TestUploadResumesSession(t *testing.T) {
 }
 
 // TestDownloadResumesWithIfMatch cuts the first response of a download and
-// checks that the second request asks for the rest of the same version.
+// checks that the second request reads the rest of the same version.
 func TestDownloadResumesWithIfMatch(t *testing.T) {
 	c := newClient(t, nil, client.Options{})
 	bucket := newBucket(t, c)

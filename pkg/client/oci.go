@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash"
 	"fmt"
 	"io"
 	"net/http"
@@ -98,8 +99,8 @@ type PushBlobOptions struct {
 
 // PushBlob uploads a blob to a repository and returns its descriptor
 // (with the media type left empty). A body that can be read again goes up
-// in chunks and resumes from the offset the server reports after a failed
-// chunk; any other body goes in one streamed request.
+// in chunks, and after a failed chunk the upload resumes from the offset
+// the server reports. Any other body goes in one streamed request.
 func (c *Client) PushBlob(ctx context.Context, repo string, body io.Reader, opts PushBlobOptions) (Descriptor, error) {
 	if opts.Digest != "" {
 		exists, err := c.BlobExists(ctx, repo, opts.Digest)
@@ -113,39 +114,16 @@ func (c *Client) PushBlob(ctx context.Context, repo string, body io.Reader, opts
 			return Descriptor{Digest: opts.Digest, Size: opts.Size}, nil
 		}
 	}
-	src, size, seekable := readerAt(body, opts.Size)
 	location, err := c.startBlobUpload(ctx, repo)
 	if err != nil {
 		return Descriptor{}, fmt.Errorf("push blob to %s: %w", repo, err)
 	}
 	h := sha256.New()
-	if seekable {
-		up := &chunkedUpload{
-			c: c, src: src, size: size, progress: opts.Progress, h: h,
-			chunk: func(first, n int64) request {
-				req := location.request(http.MethodPatch)
-				req.header = http.Header{"Content-Range": {fmt.Sprintf("%d-%d", first, first+n-1)}, "Content-Type": {"application/octet-stream"}}
-				return req
-			},
-			status: func(ctx context.Context) (int64, error) { return c.blobUploadOffset(ctx, location) },
-		}
-		err = up.run(ctx)
-	} else {
-		req := location.request(http.MethodPatch)
-		req.header = http.Header{"Content-Type": {"application/octet-stream"}}
-		req.length = -1
-		req.body = func() (io.Reader, error) {
-			return &progressReader{r: io.TeeReader(body, h), report: opts.Progress}, nil
-		}
-		var resp *http.Response
-		if resp, err = c.do(ctx, req); err == nil {
-			drain(resp)
-			size = -1
-		}
-	}
+	size, err := c.sendBlob(ctx, location, body, h, opts)
 	if err != nil {
 		return Descriptor{}, fmt.Errorf("push blob to %s: %w", repo, err)
 	}
+
 	digest := sha256Digest(h)
 	if opts.Digest != "" && opts.Digest != digest {
 		return Descriptor{}, &IntegrityError{What: "blob pushed to " + repo, Expected: opts.Digest, Actual: digest}
@@ -164,6 +142,35 @@ func (c *Client) PushBlob(ctx context.Context, repo string, body io.Reader, opts
 		}
 	}
 	return Descriptor{Digest: digest, Size: size}, nil
+}
+
+// sendBlob sends body to an OCI upload session and feeds it to h. It
+// returns the body's size, or -1 when the size was not known beforehand.
+func (c *Client) sendBlob(ctx context.Context, location uploadLocation, body io.Reader, h hash.Hash, opts PushBlobOptions) (int64, error) {
+	src, size, seekable := readerAt(body, opts.Size)
+	if seekable {
+		up := &chunkedUpload{
+			c: c, src: src, size: size, progress: opts.Progress, h: h,
+			chunk: func(first, n int64) request {
+				req := location.request(http.MethodPatch)
+				req.header = http.Header{"Content-Range": {fmt.Sprintf("%d-%d", first, first+n-1)}, "Content-Type": {"application/octet-stream"}}
+				return req
+			},
+			status: func(ctx context.Context) (int64, error) { return c.blobUploadOffset(ctx, location) },
+		}
+		return size, up.run(ctx)
+	}
+
+	req := location.request(http.MethodPatch)
+	req.header = http.Header{"Content-Type": {"application/octet-stream"}}
+	req.length = -1
+	req.body = onceBody(&progressReader{r: io.TeeReader(body, h), report: opts.Progress})
+	resp, err := c.do(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	drain(resp)
+	return -1, nil
 }
 
 // uploadLocation is an OCI upload session URL split into path and query.

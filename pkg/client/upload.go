@@ -45,11 +45,11 @@ type PutOptions struct {
 // PutObject stores body as an object and returns its description.
 //
 // A body that can be read again (an io.ReaderAt or io.Seeker of known
-// size, such as an *os.File) larger than the client's chunk size goes
-// through a resumable upload session in chunks: when a chunk fails, the
-// client asks the server for the session's offset and continues from
-// there. Any other body goes in one streamed request, which is retried
-// only when it can be read again.
+// size, such as an *os.File) goes through a resumable upload session in
+// chunks when it is larger than the client's chunk size. When a chunk
+// fails, the client reads the session's offset from the server and
+// continues there. Any other body goes in one streamed request, which is
+// retried only when it can be read again.
 func (c *Client) PutObject(ctx context.Context, bucket, key string, body io.Reader, opts PutOptions) (Object, error) {
 	src, size, seekable := readerAt(body, opts.Size)
 	if seekable && (size > c.chunkSize || opts.SessionID != "" || opts.OnSession != nil) {
@@ -93,24 +93,16 @@ func (s *seekerAt) ReadAt(p []byte, off int64) (int, error) {
 // putSingle sends the whole body in one PUT.
 func (c *Client) putSingle(ctx context.Context, bucket, key string, body io.Reader, src io.ReaderAt, size int64, opts PutOptions) (Object, error) {
 	h := sha256.New()
-	used := false
 	req := request{method: http.MethodPut, path: objectPath(bucket, key), header: http.Header{}, length: -1}
 	if size > 0 {
 		req.length = size
 	}
-	req.body = func() (io.Reader, error) {
-		h.Reset()
-		var r io.Reader
-		switch {
-		case src != nil:
-			r = io.NewSectionReader(src, 0, size)
-		case used:
-			return nil, errors.New("the body cannot be read again for a retry")
-		default:
-			r = body
+	req.body = onceBody(&progressReader{r: io.TeeReader(body, h), report: opts.Progress})
+	if src != nil {
+		req.body = func() (io.Reader, error) {
+			h.Reset()
+			return &progressReader{r: io.TeeReader(io.NewSectionReader(src, 0, size), h), report: opts.Progress}, nil
 		}
-		used = true
-		return &progressReader{r: io.TeeReader(r, h), report: opts.Progress}, nil
 	}
 	req.retryable = src != nil
 	if opts.ContentType != "" {
@@ -146,6 +138,20 @@ func (c *Client) decodeObject(ctx context.Context, req request) (Object, error) 
 type session struct {
 	ID     string `json:"id"`
 	Offset int64  `json:"offset"`
+}
+
+// onceBody returns a request body function for a body that can be read
+// only once: a retry that needs it again fails instead of sending a
+// truncated body.
+func onceBody(r io.Reader) func() (io.Reader, error) {
+	used := false
+	return func() (io.Reader, error) {
+		if used {
+			return nil, errors.New("the body cannot be read again for a retry")
+		}
+		used = true
+		return r, nil
+	}
 }
 
 // putSession uploads src through a resumable upload session.
@@ -261,8 +267,8 @@ type chunkedUpload struct {
 }
 
 // run sends the chunks from offset to the end. After a failed chunk it
-// asks the server for the offset and continues there; it gives up after
-// the client's MaxAttempts failures in a row without progress.
+// reads the session's offset from the server and continues there. It gives
+// up after the client's MaxAttempts failures in a row without progress.
 func (u *chunkedUpload) run(ctx context.Context) error {
 	failures := 0
 	for u.offset < u.size {
@@ -284,9 +290,6 @@ func (u *chunkedUpload) run(ctx context.Context) error {
 		offset, statErr := u.status(ctx)
 		if statErr != nil {
 			return errors.Join(err, statErr)
-		}
-		if offset > u.size {
-			return fmt.Errorf("the session holds %d bytes, more than the %d of the source", offset, u.size)
 		}
 		if err := u.restart(start, offset); err != nil {
 			return err
@@ -339,7 +342,7 @@ func (u *chunkedUpload) restart(start, offset int64) error {
 // hashTo adds src[u.offset:offset] to h and moves the offset there.
 func (u *chunkedUpload) hashTo(offset int64) error {
 	if offset > u.size {
-		return fmt.Errorf("the session holds %d bytes, more than the %d of the source", offset, u.size)
+		return fmt.Errorf("invalid upload session: the server holds %d bytes, more than the %d of the source; cancel the session and upload again", offset, u.size)
 	}
 	if _, err := io.Copy(u.h, io.NewSectionReader(u.src, u.offset, offset-u.offset)); err != nil {
 		return fmt.Errorf("read the source to resume at offset %d: %w", offset, err)

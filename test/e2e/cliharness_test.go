@@ -83,14 +83,14 @@ func (e *cliEnv) mustRun(t *testing.T, stdin string, args ...string) string {
 }
 
 // cliProxy sits between the CLI and cofferd. It counts the bytes of
-// upload chunks and object downloads, can answer the next requests with
-// 503, and can hold one transfer after a number of bytes until the test
-// releases it, so that the test can kill the CLI in the middle.
+// upload chunks and object downloads and can respond to the next requests
+// with 503. It can also hold one transfer after a number of bytes until the
+// test releases it, so that the test can kill the CLI in the middle.
 type cliProxy struct {
 	server        *httptest.Server
 	uploadBytes   atomic.Int64 // PATCH bodies forwarded to /api/v1/uploads/
 	downloadBytes atomic.Int64 // GET bodies of objects returned
-	unavailable   atomic.Int32 // requests still to answer with 503
+	unavailable   atomic.Int32 // requests still to reject with 503
 	served503     atomic.Int32
 	firstOffsets  chan string // Content-Range of every upload chunk, in order
 
@@ -148,9 +148,9 @@ func (p *cliProxy) holdAfter(counter *atomic.Int64, n int64) (held, release chan
 	return p.held, p.release
 }
 
-// heldBody counts the bytes read through it and blocks when the proxy's
-// hold triggers, until the test releases it; then it fails, as a broken
-// connection does.
+// heldBody counts the bytes read through it. When the proxy's hold
+// triggers, Read blocks until the test releases it and then fails, as a
+// broken connection does.
 type heldBody struct {
 	io.ReadCloser
 	proxy   *cliProxy
