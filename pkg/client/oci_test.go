@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/cofferhq/coffer/pkg/client"
@@ -13,6 +14,7 @@ import (
 func TestPushPullFiles(t *testing.T) {
 	c := newClient(t, nil, client.Options{ChunkSize: 64 << 10})
 	ctx := t.Context()
+	repo := "test/files-" + strconv.FormatInt(bucketCounter.Add(1), 10)
 	dir := t.TempDir()
 	small, large := []byte("release notes"), randomBytes(t, 200<<10)
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), small, 0o644); err != nil {
@@ -22,13 +24,13 @@ func TestPushPullFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	desc, err := c.PushFiles(ctx, "test/files", "v1", []string{filepath.Join(dir, "notes.txt"), filepath.Join(dir, "app.bin")}, client.PushFilesOptions{})
+	desc, err := c.PushFiles(ctx, repo, "v1", []string{filepath.Join(dir, "notes.txt"), filepath.Join(dir, "app.bin")}, client.PushFilesOptions{})
 	if err != nil {
 		t.Fatalf("push: %v", err)
 	}
 
 	out := t.TempDir()
-	paths, err := c.PullFiles(ctx, "test/files", "v1", out, client.PullFilesOptions{})
+	paths, err := c.PullFiles(ctx, repo, "v1", out, client.PullFilesOptions{})
 	if err != nil {
 		t.Fatalf("pull: %v", err)
 	}
@@ -42,12 +44,12 @@ func TestPushPullFiles(t *testing.T) {
 		}
 	}
 
-	tags, err := c.Tags(ctx, "test/files", client.TagOptions{})
+	tags, err := c.Tags(ctx, repo, client.TagOptions{})
 	if err != nil || len(tags.Tags) != 1 || tags.Tags[0] != "v1" {
 		t.Errorf("tags: %v, %v; want [v1]", tags, err)
 	}
 
-	body, fetched, err := c.FetchManifest(ctx, "test/files", "v1")
+	body, fetched, err := c.FetchManifest(ctx, repo, "v1")
 	if err != nil || fetched.Digest != desc.Digest {
 		t.Fatalf("fetch manifest: %v, digest %s; want %s", err, fetched.Digest, desc.Digest)
 	}
@@ -61,24 +63,24 @@ func TestPushPullFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	subject := desc
-	if _, err := c.PushFiles(ctx, "test/files", "", []string{sbom}, client.PushFilesOptions{ArtifactType: "application/spdx+json", Subject: &subject}); err != nil {
+	if _, err := c.PushFiles(ctx, repo, "", []string{sbom}, client.PushFilesOptions{ArtifactType: "application/spdx+json", Subject: &subject}); err != nil {
 		t.Fatalf("push referrer: %v", err)
 	}
-	referrers, err := c.Referrers(ctx, "test/files", desc.Digest, client.ReferrersOptions{})
+	referrers, err := c.Referrers(ctx, repo, desc.Digest, client.ReferrersOptions{})
 	if err != nil || len(referrers) != 1 || referrers[0].ArtifactType != "application/spdx+json" {
 		t.Errorf("referrers: %+v, %v; want one application/spdx+json", referrers, err)
 	}
-	filtered, err := c.Referrers(ctx, "test/files", desc.Digest, client.ReferrersOptions{ArtifactType: "application/other"})
+	filtered, err := c.Referrers(ctx, repo, desc.Digest, client.ReferrersOptions{ArtifactType: "application/other"})
 	if err != nil || len(filtered) != 0 {
 		t.Errorf("filtered referrers: %+v, %v; want none", filtered, err)
 	}
 
-	usage, err := c.RepositoryUsage(ctx, "test/files")
+	usage, err := c.RepositoryUsage(ctx, repo)
 	if err != nil || usage.Manifests != 2 || usage.Tags != 1 {
 		t.Errorf("usage: %+v, %v; want 2 manifests and 1 tag", usage, err)
 	}
 
-	if err := c.DeleteManifest(ctx, "test/files", "v1"); err != nil {
+	if err := c.DeleteManifest(ctx, repo, "v1"); err != nil {
 		t.Errorf("delete tag: %v", err)
 	}
 }
