@@ -240,6 +240,9 @@ func (a *app) upload(ctx context.Context, c *client.Client, f cpFlags, job cpJob
 	if err != nil {
 		return client.Object{}, err
 	}
+	if info.IsDir() {
+		return client.Object{}, usageError{fmt.Errorf("%s is a folder: use cp --recursive to copy its files", job.source.path)}
+	}
 	update, done := bars.bar(filepath.Base(job.source.path), info.Size())
 	opts := client.PutOptions{Size: info.Size(), ContentType: f.contentType, Progress: update}
 	state := a.uploadState(job, info)
