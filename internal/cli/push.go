@@ -54,29 +54,27 @@ func (a *app) runPush(ctx context.Context, f pushFlags, refArg string, files []s
 	if err != nil {
 		return err
 	}
-	annotations := map[string]string{}
-	for _, entry := range f.annotations {
-		key, value, ok := strings.Cut(entry, "=")
-		if !ok || key == "" {
-			return usageError{fmt.Errorf("annotation %q: expected key=value", entry)}
-		}
-		annotations[key] = value
+	annotations, err := parseAnnotations(f.annotations)
+	if err != nil {
+		return err
 	}
-	if len(annotations) == 0 {
-		annotations = nil
+	sizes := make([]int64, len(files))
+	for i, file := range files {
+		info, err := os.Stat(file)
+		if err != nil {
+			return err
+		}
+		sizes[i] = info.Size()
 	}
 	c, err := a.newClient(ctx)
 	if err != nil {
 		return err
 	}
+
 	bars := a.newProgress()
 	tracker := newBarTracker(bars)
-	for _, file := range files {
-		info, err := os.Stat(file)
-		if err != nil {
-			return err
-		}
-		tracker.add(file, filepath.Base(file), info.Size())
+	for i, file := range files {
+		tracker.add(file, filepath.Base(file), sizes[i])
 	}
 	desc, err := c.PushFiles(ctx, ref.repo, tagOrEmpty(ref), files, client.PushFilesOptions{
 		ArtifactType: f.artifactType, MediaType: f.mediaType, Annotations: annotations, Progress: tracker.update,
@@ -86,12 +84,29 @@ func (a *app) runPush(ctx context.Context, f pushFlags, refArg string, files []s
 	if err != nil {
 		return err
 	}
+
 	result := pushResult{Reference: ref.String(), Digest: desc.Digest, MediaType: desc.MediaType, ArtifactType: desc.ArtifactType, Size: desc.Size}
 	if a.jsonOutput() {
 		return a.printJSON(result)
 	}
 	fmt.Fprintf(a.streams.Out, "pushed %s@%s\n", ref, desc.Digest)
 	return nil
+}
+
+// parseAnnotations reads key=value pairs; none gives a nil map.
+func parseAnnotations(entries []string) (map[string]string, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	annotations := map[string]string{}
+	for _, entry := range entries {
+		key, value, ok := strings.Cut(entry, "=")
+		if !ok || key == "" {
+			return nil, usageError{fmt.Errorf("annotation %q: expected key=value", entry)}
+		}
+		annotations[key] = value
+	}
+	return annotations, nil
 }
 
 // tagOrEmpty returns the tag of ref, or empty when ref names a digest.

@@ -69,17 +69,21 @@ func (c *Client) PushFiles(ctx context.Context, repo, tag string, paths []string
 			return Descriptor{}, fmt.Errorf("push %s: two files are named %s; an artifact's layers need distinct names", repo, title)
 		}
 		titles[title] = true
+	}
+
+	for _, path := range paths {
 		layer, err := c.pushFile(ctx, repo, path, opts.Progress)
 		if err != nil {
 			return Descriptor{}, err
 		}
 		layer.MediaType = mediaType
-		layer.Annotations = map[string]string{AnnotationTitle: title}
+		layer.Annotations = map[string]string{AnnotationTitle: filepath.Base(path)}
 		manifest.Layers = append(manifest.Layers, layer)
 	}
 	if _, err := c.PushBlob(ctx, repo, bytes.NewReader([]byte("{}")), PushBlobOptions{Size: 2, Digest: emptyConfig.Digest}); err != nil {
 		return Descriptor{}, err
 	}
+
 	body, err := json.Marshal(manifest)
 	if err != nil {
 		return Descriptor{}, fmt.Errorf("encode manifest: %w", err)
