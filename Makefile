@@ -9,8 +9,9 @@ GOLANGCI_LINT_VERSION := v2.15.0
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
-build: ## build cofferd into bin/
+build: ## build cofferd and the coffer CLI into bin/
 	$(GO) build -o $(BIN)/cofferd ./cmd/cofferd
+	$(GO) build -o $(BIN)/coffer ./cmd/coffer
 
 run: build ## start cofferd with the embedded defaults (data in ./coffer-data)
 	$(BIN)/cofferd
