@@ -143,6 +143,6 @@ export class ForbiddenError extends CofferError {}
 export class NotFoundError extends CofferError {}
 export class ConflictError extends CofferError {}
 export class PreconditionFailedError extends CofferError {}
-export class RateLimitedError extends CofferError {}
 export class UnavailableError extends CofferError {}
+export class RateLimitedError extends UnavailableError {}
 export class IntegrityError extends CofferError {}

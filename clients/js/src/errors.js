@@ -25,10 +25,10 @@ export class NotFoundError extends CofferError {}
 export class ConflictError extends CofferError {}
 /** A condition such as If-Match failed (412): the object changed. */
 export class PreconditionFailedError extends CofferError {}
-/** The server kept responding 429 after every retry. */
-export class RateLimitedError extends CofferError {}
 /** The server kept responding 503, or the connection kept failing. */
 export class UnavailableError extends CofferError {}
+/** The server kept responding 429 after every retry; an UnavailableError, like ErrUnavailable of the Go client. */
+export class RateLimitedError extends UnavailableError {}
 /** The bytes received or stored do not have the expected digest. */
 export class IntegrityError extends CofferError {}
 

@@ -50,13 +50,14 @@ class PreconditionFailedError(CofferError):
     """A condition such as If-Match failed (412): the object changed."""
 
 
-class RateLimitedError(CofferError):
-    """The server kept responding 429 after every retry."""
-
-
 class UnavailableError(CofferError):
     """The server or its storage kept responding 503 after every retry, or
     the connection kept failing."""
+
+
+class RateLimitedError(UnavailableError):
+    """The server kept responding 429 after every retry. It is an
+    UnavailableError, like the Go client's ErrUnavailable for 429."""
 
 
 class IntegrityError(CofferError):
