@@ -30,6 +30,8 @@ type apiSubsystem struct {
 	metadata *metadataSubsystem
 	root     *authn.Root
 	bearer   middleware.BearerAuthenticator // nil unless auth.oidc is set
+	// identity resolves credentials and decides requests for every API.
+	identity *identityServices
 	life     *lifecycle
 	metrics  *serverMetrics
 	// webhooks is nil when webhooks are disabled.

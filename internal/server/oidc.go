@@ -7,7 +7,6 @@ import (
 
 	"github.com/cofferhq/coffer/internal/authn"
 	"github.com/cofferhq/coffer/internal/authn/oidc"
-	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 )
 
@@ -18,33 +17,13 @@ type oidcBearer struct {
 
 var _ middleware.BearerAuthenticator = oidcBearer{}
 
-// newOIDCBearer builds the bearer authenticator of auth.oidc, or returns
-// nil when OIDC is off.
-func newOIDCBearer(cfg config.OIDC) (middleware.BearerAuthenticator, error) {
-	if !cfg.Enabled() {
-		return nil, nil
+// newOIDCBearer adapts the verifier of auth.oidc, or returns nil when OIDC
+// is off.
+func newOIDCBearer(verifier *oidc.Verifier) middleware.BearerAuthenticator {
+	if verifier == nil {
+		return nil
 	}
-	verifier, err := oidc.New(oidc.Config{
-		Issuer:                   cfg.Issuer,
-		Audience:                 cfg.Audience,
-		DiscoveryURL:             cfg.DiscoveryURL,
-		JWKSURL:                  cfg.JWKSURL,
-		Algorithms:               cfg.Algorithms,
-		ClockSkew:                cfg.ClockSkew,
-		JWKSCooldown:             cfg.JWKSRefreshCooldown,
-		JWKSMaxAge:               cfg.JWKSMaxAge,
-		AllowedAuthorizedParties: cfg.AllowedAZP,
-		AccessTokenRule:          cfg.AccessTokenRule,
-		AccessTokenClaim:         cfg.AccessTokenClaim,
-		AccessTokenClaimValue:    cfg.AccessTokenClaimValue,
-		UsernameClaim:            cfg.Claims.Username,
-		GroupsClaim:              cfg.Claims.Groups,
-		RolesClient:              cfg.Claims.RolesClient,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("auth.oidc: %w", err)
-	}
-	return oidcBearer{verifier: verifier}, nil
+	return oidcBearer{verifier: verifier}
 }
 
 // VerifyBearer validates an access token; the principal's subject is the

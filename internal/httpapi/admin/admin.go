@@ -91,13 +91,13 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 // Challenge rejects an unauthenticated management request with 401.
 func Challenge(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
-	WriteProblem(w, r, http.StatusUnauthorized, "authentication required: send the root credentials with HTTP Basic")
+	WriteProblem(w, r, http.StatusUnauthorized, "authentication required: send HTTP Basic credentials (root, a personal access token or a robot secret) or an OIDC access token as a bearer token")
 }
 
 // RejectBearer rejects a management request whose bearer token was not
 // accepted: 401 with a Bearer challenge for an invalid token, 403 for a
-// method that bearer tokens may not use, 503 when the token could not be
-// checked. reason is a fixed label, safe to show.
+// method that bearer tokens may not use, 503 when the credentials could not
+// be checked. reason is a fixed label, safe to show.
 func RejectBearer(w http.ResponseWriter, r *http.Request, status int, reason string) {
 	switch status {
 	case http.StatusUnauthorized:
@@ -106,7 +106,7 @@ func RejectBearer(w http.ResponseWriter, r *http.Request, status int, reason str
 	case http.StatusForbidden:
 		WriteProblem(w, r, status, "bearer tokens allow only GET and HEAD requests on the management API; use the root credentials for changes")
 	default:
-		WriteProblem(w, r, status, "the bearer token could not be checked because the identity provider's keys are unavailable; retry later")
+		WriteProblem(w, r, status, "the credentials could not be checked because the identity provider or the metadata store is unavailable; retry later")
 	}
 }
 
