@@ -169,6 +169,7 @@ type Store interface {
 	Usage
 	Webhooks
 	Export
+	Identities
 	// Ping checks that the backend answers; /readyz calls it.
 	Ping(ctx context.Context) error
 	Close() error

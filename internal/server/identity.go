@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/authn"
 	"github.com/cofferhq/coffer/internal/authn/oidc"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/identity"
+	"github.com/cofferhq/coffer/internal/metadata"
 )
 
 // identityServices are the credential resolver and the authorizer that the
@@ -23,13 +26,16 @@ type identityServices struct {
 	verifier *oidc.Verifier
 }
 
-// newIdentityServices builds the shared resolver and authorizer.
-func newIdentityServices(cfg config.Auth, root *authn.Root) (*identityServices, error) {
+// newIdentityServices builds the shared resolver and authorizer. The
+// metadata store opens later, when meta starts, so the issued secrets and
+// the stored policies reach it through identityStore.
+func newIdentityServices(cfg config.Auth, root *authn.Root, meta *metadataSubsystem) (*identityServices, error) {
 	verifier, err := newOIDCVerifier(cfg.OIDC)
 	if err != nil {
 		return nil, err
 	}
-	resolver := &identity.Resolver{Root: root, Roles: cfg.Roles}
+	store := identityStore{meta: meta}
+	resolver := &identity.Resolver{Root: root, Roles: cfg.Roles, Secrets: &identity.Secrets{Store: store}}
 	if verifier != nil {
 		// A nil *oidc.Verifier in the interface field would not be nil,
 		// so the field is set only when OIDC is on.
@@ -38,6 +44,7 @@ func newIdentityServices(cfg config.Auth, root *authn.Root) (*identityServices, 
 	authorizer := identity.NewAuthorizer(
 		identity.StaticPolicy(cfg.Policies),
 		identity.SelfService{},
+		identity.StoredPolicies{Store: store},
 	)
 	return &identityServices{resolver: resolver, authorizer: authorizer, verifier: verifier}, nil
 }
@@ -69,4 +76,27 @@ func newOIDCVerifier(cfg config.OIDC) (*oidc.Verifier, error) {
 		return nil, fmt.Errorf("auth.oidc: %w", err)
 	}
 	return verifier, nil
+}
+
+// identityStore gives the identity services the metadata store once the
+// metadata subsystem has opened it. Requests arrive only after every
+// subsystem has started, so the store is set by then.
+type identityStore struct {
+	meta *metadataSubsystem
+}
+
+func (s identityStore) CreateCredential(ctx context.Context, c metadata.Credential) error {
+	return s.meta.store.CreateCredential(ctx, c)
+}
+
+func (s identityStore) GetCredential(ctx context.Context, id string) (metadata.Credential, error) {
+	return s.meta.store.GetCredential(ctx, id)
+}
+
+func (s identityStore) TouchCredential(ctx context.Context, id string, at time.Time) error {
+	return s.meta.store.TouchCredential(ctx, id, at)
+}
+
+func (s identityStore) ListPolicies(ctx context.Context) ([]metadata.StoredPolicy, error) {
+	return s.meta.store.ListPolicies(ctx)
 }

@@ -19,17 +19,16 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 		return err
 	}
 
-	ids, err := newIdentityServices(cfg.Auth, root)
-	if err != nil {
-		return err
-	}
-	bearer := newOIDCBearer(ids.verifier)
-
 	life := &lifecycle{logger: logger}
 	metrics := newServerMetrics(cfg.Metrics)
 	tracing := &tracingSubsystem{cfg: cfg.Tracing, logger: logger}
 	storage := &storageSubsystem{cfg: cfg.Storage, metrics: metrics, tracing: tracing}
 	meta := &metadataSubsystem{cfg: cfg.Metadata, tracing: tracing, metrics: metrics, recordEvents: cfg.Webhooks.Enabled}
+	ids, err := newIdentityServices(cfg.Auth, root, meta)
+	if err != nil {
+		return err
+	}
+	bearer := newOIDCBearer(ids.verifier)
 	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, identity: ids, life: life, metrics: metrics, tracing: tracing}
 	life.all = []Subsystem{tracing, storage, meta}
 	if ids.verifier != nil {

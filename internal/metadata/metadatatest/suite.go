@@ -111,6 +111,12 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"ListRepositoryBlobs", testListRepositoryBlobs},
 		{"ListManifests", testListManifests},
 		{"ListTagTargets", testListTagTargets},
+		{"CredentialRoundTrip", testCredentialRoundTrip},
+		{"ListCredentials", testListCredentials},
+		{"RevokeCredential", testRevokeCredential},
+		{"RobotNameUniqueWhileActive", testRobotNameUniqueWhileActive},
+		{"TouchCredential", testTouchCredential},
+		{"PolicyLifecycle", testPolicyLifecycle},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {
