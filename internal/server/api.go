@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer/internal/authn"
+	"github.com/cofferhq/coffer/internal/authn/oidc"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/httpapi/admin"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
@@ -29,7 +30,6 @@ type apiSubsystem struct {
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
 	root     *authn.Root
-	bearer   middleware.BearerAuthenticator // nil unless auth.oidc is set
 	// identity resolves credentials and decides requests for every API.
 	identity *identityServices
 	life     *lifecycle
@@ -64,6 +64,8 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	}
 	objectStore := objects.New(a.metadata.store, blobs, a.cfg.S3.Region)
 	adminHandler := admin.New(reg, objectStore, info)
+	adminHandler.SetAuthorizer(a.identity.authorizer)
+	adminHandler.EnableIdentity(a.metadata.store, a.identity.authorizer)
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}
@@ -84,10 +86,7 @@ func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handle
 	httpMetrics := a.metrics.httpMetrics()
 	ociAPI := middleware.Metrics(httpMetrics, "oci", middleware.RequireBasic(a.root, oci.Challenge, ociHandler))
 	cors := middleware.CORSOptions{AllowedOrigins: a.cfg.CORS.AllowedOrigins, MaxAge: a.cfg.CORS.MaxAge}
-	adminAuth := middleware.RequireBasic(a.root, admin.Challenge, adminHandler)
-	if a.bearer != nil {
-		adminAuth = middleware.AcceptBearer(a.bearer, admin.RejectBearer, adminAuth, adminHandler)
-	}
+	adminAuth := middleware.Authenticate(a.identity.resolver, admin.Challenge, admin.RejectBearer, oidc.Reason, adminHandler)
 	adminAPI := middleware.Metrics(httpMetrics, "admin", middleware.CORS(cors, adminAuth))
 	openAPI := middleware.Metrics(httpMetrics, "admin", adminHandler)
 	metricsAPI := a.metrics.mainListenerEndpoint(a.cfg.Metrics, a.root, a.logger)

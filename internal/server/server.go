@@ -28,8 +28,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	if err != nil {
 		return err
 	}
-	bearer := newOIDCBearer(ids.verifier)
-	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, identity: ids, life: life, metrics: metrics, tracing: tracing}
+	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, identity: ids, life: life, metrics: metrics, tracing: tracing}
 	life.all = []Subsystem{tracing, storage, meta}
 	if ids.verifier != nil {
 		life.all = append(life.all, &oidcSubsystem{verifier: ids.verifier})

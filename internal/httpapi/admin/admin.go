@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
@@ -48,17 +49,23 @@ type Handler struct {
 	// webhooks is nil until EnableWebhooks; wakeDispatcher may stay nil.
 	webhooks       WebhookStore
 	wakeDispatcher func()
+	// authorizer is nil until SetAuthorizer; then every route is checked.
+	authorizer Authorizer
+	// identities and explainer are nil until EnableIdentity.
+	identities IdentityStore
+	explainer  Explainer
 }
 
 // New returns the management API handler.
 func New(repos Repositories, objectStore Objects, info func() SystemInfo) *Handler {
 	h := &Handler{repos: repos, objects: objectStore, info: info, mux: http.NewServeMux()}
 	h.registerObjects()
-	h.mux.HandleFunc("GET /api/v1/repositories", h.listRepositories)
-	h.mux.HandleFunc("GET /api/v1/repositories/{path...}", h.repositoryUsage)
-	h.mux.HandleFunc("GET /api/v1/system/info", h.systemInfo)
-	h.mux.HandleFunc("GET /api/v1/openapi.json", h.openAPI)
-	h.mux.HandleFunc("/api/v1/", h.notFound)
+	h.handle("GET /api/v1/repositories", fixed(authz.ActionOCICatalog, authz.ResourceCatalog), h.listRepositories)
+	h.handle("GET /api/v1/repositories/{path...}", onPath(authz.ActionOCIPull, "path", repositoryOfUsage), h.repositoryUsage)
+	h.handle("GET /api/v1/system/info", fixed(authz.ActionSystemRead, authz.ManagementResource("system", "")), h.systemInfo)
+	// The OpenAPI document is public, and unknown paths are 404 for all.
+	h.handle("GET /api/v1/openapi.json", inHandler, h.openAPI)
+	h.handle("/api/v1/", inHandler, h.notFound)
 	return h
 }
 
