@@ -165,6 +165,15 @@ func toCredentialJSON(c metadata.Credential) credentialJSON {
 	return out
 }
 
+// writeCredentials writes credentials as one page, without secrets.
+func writeCredentials(w http.ResponseWriter, list []metadata.Credential) {
+	items := make([]credentialJSON, 0, len(list))
+	for _, c := range list {
+		items = append(items, toCredentialJSON(c))
+	}
+	writeJSON(w, Page[credentialJSON]{Items: items})
+}
+
 // issue gives c a new ID and secret, stores it and writes it with the
 // secret.
 func (h *Handler) issue(w http.ResponseWriter, r *http.Request, c metadata.Credential) {

@@ -69,11 +69,7 @@ func (h *Handler) listRobots(w http.ResponseWriter, r *http.Request) {
 		writeIdentityError(w, r, err)
 		return
 	}
-	items := make([]credentialJSON, 0, len(list))
-	for _, c := range list {
-		items = append(items, toCredentialJSON(c))
-	}
-	writeJSON(w, Page[credentialJSON]{Items: items})
+	writeCredentials(w, list)
 }
 
 // robot returns the active robot of the name in the path, or writes 404.

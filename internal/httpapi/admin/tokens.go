@@ -86,11 +86,7 @@ func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request) {
 		writeIdentityError(w, r, err)
 		return
 	}
-	items := make([]credentialJSON, 0, len(list))
-	for _, c := range list {
-		items = append(items, toCredentialJSON(c))
-	}
-	writeJSON(w, Page[credentialJSON]{Items: items})
+	writeCredentials(w, list)
 }
 
 func (h *Handler) getToken(w http.ResponseWriter, r *http.Request) {
