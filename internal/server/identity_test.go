@@ -275,3 +275,55 @@ func TestStoredPolicies(t *testing.T) {
 		t.Errorf("deleted policy: %d %s, want 404", status, body)
 	}
 }
+
+func TestObjectRoutesDecideByKey(t *testing.T) {
+	uploads := `COFFER_AUTH_POLICIES=[{"id": "bob-uploads", "effect": "Allow", "principals": ["group:/eng/web"],
+		"actions": ["s3:PutObject", "s3:GetObject"], "resources": ["arn:aws:s3:::builds/bob/*"]}]`
+	kc, api, _ := startOIDCServer(t, uploads)
+	root := basic(testRootUser, testRootPassword)
+	bob := bearer(userToken(t, kc, "bob"))
+	if status, body, _ := call(t, http.MethodPost, api+"/api/v1/buckets", root, `{"name": "builds"}`); status != http.StatusCreated {
+		t.Fatalf("create bucket: %d %s", status, body)
+	}
+	if status, body, _ := call(t, http.MethodPost, api+"/api/v1/buckets", bob, `{"name": "other"}`); status != http.StatusForbidden {
+		t.Errorf("bob creates a bucket: %d %s, want 403", status, body)
+	}
+
+	objects := api + "/api/v1/buckets/builds/objects/"
+	if status, body, _ := call(t, http.MethodPut, objects+"bob/a.txt", bob, "hello"); status != http.StatusOK && status != http.StatusCreated {
+		t.Errorf("bob puts his object: %d %s", status, body)
+	}
+	if status, body, _ := call(t, http.MethodGet, objects+"bob/a.txt", bob, ""); status != http.StatusOK || string(body) != "hello" {
+		t.Errorf("bob reads his object: %d %q", status, body)
+	}
+	if status, body, _ := call(t, http.MethodPut, objects+"alice/a.txt", bob, "hello"); status != http.StatusForbidden {
+		t.Errorf("bob puts outside his prefix: %d %s, want 403", status, body)
+	}
+	if status, body, _ := call(t, http.MethodDelete, objects+"bob/a.txt", bob, ""); status != http.StatusForbidden {
+		t.Errorf("bob deletes: %d %s, want 403", status, body)
+	}
+
+	status, body, _ := call(t, http.MethodPost, api+"/api/v1/buckets/builds/uploads", bob, `{"key": "bob/big.bin"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("bob starts an upload: %d %s", status, body)
+	}
+	session := decodeJSON[struct{ ID string }](t, body)
+	if status, body, _ := call(t, http.MethodGet, api+"/api/v1/uploads/"+session.ID, bob, ""); status != http.StatusOK {
+		t.Errorf("bob reads his upload: %d %s", status, body)
+	}
+	if status, body, _ := call(t, http.MethodPost, api+"/api/v1/buckets/builds/uploads", bob, `{"key": "alice/big.bin"}`); status != http.StatusForbidden {
+		t.Errorf("bob starts an upload outside his prefix: %d %s, want 403", status, body)
+	}
+
+	status, body, _ = call(t, http.MethodPost, api+"/api/v1/buckets/builds/uploads", root, `{"key": "release/big.bin"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("root starts an upload: %d %s", status, body)
+	}
+	rootSession := decodeJSON[struct{ ID string }](t, body)
+	if status, body, _ := call(t, http.MethodDelete, api+"/api/v1/uploads/"+rootSession.ID, bob, ""); status != http.StatusForbidden {
+		t.Errorf("bob cancels root's upload: %d %s, want 403", status, body)
+	}
+	if status, body, _ := call(t, http.MethodGet, api+"/api/v1/uploads/unknown", bob, ""); status != http.StatusNotFound {
+		t.Errorf("unknown upload: %d %s, want 404", status, body)
+	}
+}

@@ -20,7 +20,7 @@ func startOIDCServer(t *testing.T, extra ...string) (*keycloak.Server, string, *
 	kc := keycloak.New(keycloak.Options{})
 	err := kc.AddRealm(keycloak.RealmConfig{Name: "coffer", Clients: []keycloak.ClientConfig{
 		{ClientID: "coffer", Secret: "coffer-secret"},
-		{ClientID: "ci", Secret: "ci-secret", ServiceAccount: true, Audiences: []string{"coffer"}},
+		{ClientID: "ci", Secret: "ci-secret", ServiceAccount: true, Audiences: []string{"coffer"}, GroupsClaim: "groups"},
 		{ClientID: "plain", Secret: "plain-secret", ServiceAccount: true},
 	}, Roles: []string{"artifact-admin"}, Groups: []string{"/eng/web"}, Users: []keycloak.UserConfig{
 		{Username: "alice", Password: "alice-password", RealmRoles: []string{"artifact-admin"}},
