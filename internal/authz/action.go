@@ -33,10 +33,33 @@ const (
 	ActionS3DeleteBucketPolicy         = "s3:DeleteBucketPolicy"
 )
 
+// Management API actions. Their resources are management resources
+// (ManagementResource): the owner of the tokens, the robot, the policy or the
+// webhook subscription a request addresses.
+const (
+	ActionTokensCreate    = "coffer:tokens.create"
+	ActionTokensList      = "coffer:tokens.list"
+	ActionTokensRevoke    = "coffer:tokens.revoke"
+	ActionRobotsCreate    = "coffer:robots.create"
+	ActionRobotsList      = "coffer:robots.list"
+	ActionRobotsDelete    = "coffer:robots.delete"
+	ActionPoliciesRead    = "coffer:policies.read"
+	ActionPoliciesWrite   = "coffer:policies.write"
+	ActionPoliciesExplain = "coffer:policies.explain"
+	ActionWebhooksRead    = "coffer:webhooks.read"
+	ActionWebhooksWrite   = "coffer:webhooks.write"
+	ActionSystemRead      = "coffer:system.read"
+)
+
 // knownActions lists every action a statement may name. Wildcard patterns
 // must match at least one of them, which catches typos such as "s3:Gte*".
 var knownActions = []string{
 	ActionOCIPull, ActionOCIPush, ActionOCIDelete, ActionOCICatalog,
+
+	ActionTokensCreate, ActionTokensList, ActionTokensRevoke,
+	ActionRobotsCreate, ActionRobotsList, ActionRobotsDelete,
+	ActionPoliciesRead, ActionPoliciesWrite, ActionPoliciesExplain,
+	ActionWebhooksRead, ActionWebhooksWrite, ActionSystemRead,
 
 	ActionS3GetObject, ActionS3PutObject, ActionS3DeleteObject,
 	ActionS3ListBucket, ActionS3ListAllMyBuckets,
@@ -71,6 +94,9 @@ func matchAction(pattern, action string) bool {
 	return matchWildcard(pattern, action, true)
 }
 
+// services are the action prefixes a pattern may name.
+var services = []string{"oci", "s3", "coffer"}
+
 // validateAction checks that an action pattern is "*", a known action, or a
 // wildcard with a known service prefix that matches at least one known action.
 func validateAction(pattern string) error {
@@ -78,8 +104,8 @@ func validateAction(pattern string) error {
 		return nil
 	}
 	service, _, found := strings.Cut(pattern, ":")
-	if !found || (!strings.EqualFold(service, "oci") && !strings.EqualFold(service, "s3")) {
-		return fmt.Errorf("unknown action %q: want oci:<action>, s3:<action> or *", pattern)
+	if !found || !slices.ContainsFunc(services, func(s string) bool { return strings.EqualFold(s, service) }) {
+		return fmt.Errorf("unknown action %q: want oci:<action>, s3:<action>, coffer:<action> or *", pattern)
 	}
 	if !slices.ContainsFunc(knownActions, func(a string) bool { return matchAction(pattern, a) }) {
 		return fmt.Errorf("unknown action %q", pattern)

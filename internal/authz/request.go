@@ -72,3 +72,14 @@ func BucketResource(bucket string) string {
 func ObjectResource(bucket, key string) string {
 	return s3ARNPrefix + bucket + "/" + key
 }
+
+// ManagementResource returns the resource of a management API object:
+// ManagementResource("robots", "ci") is "coffer:robots/ci". The resource of
+// a principal's tokens is named by the owner's principal ID, and the system
+// resource ("coffer:system") has no name.
+func ManagementResource(kind, name string) string {
+	if name == "" {
+		return managementPrefix + kind
+	}
+	return managementPrefix + kind + "/" + name
+}

@@ -2,12 +2,15 @@ package authz
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
 const (
 	repoPrefix  = "repo:"
 	s3ARNPrefix = "arn:aws:s3:::"
+	// managementPrefix starts the resources of the management API.
+	managementPrefix = "coffer:"
 
 	// ResourceCatalog is the resource of oci:catalog, the repository list
 	// of the whole registry.
@@ -29,6 +32,9 @@ func matchResource(pattern, resource string) bool {
 	case strings.HasPrefix(pattern, s3ARNPrefix):
 		rest, ok := strings.CutPrefix(resource, s3ARNPrefix)
 		return ok && matchWildcard(pattern[len(s3ARNPrefix):], rest, false)
+	case strings.HasPrefix(pattern, managementPrefix):
+		rest, ok := strings.CutPrefix(resource, managementPrefix)
+		return ok && matchWildcard(pattern[len(managementPrefix):], rest, false)
 	}
 	return pattern == ResourceCatalog && resource == ResourceCatalog
 }
@@ -45,8 +51,10 @@ func validateResource(pattern string) error {
 		return nil
 	case strings.HasPrefix(pattern, "arn:"):
 		return validateS3ARN(pattern)
+	case strings.HasPrefix(pattern, managementPrefix):
+		return validateManagement(pattern)
 	}
-	return fmt.Errorf("unknown resource %q: want *, repo:<name>, registry:catalog or arn:aws:s3:::<bucket>[/<key>]", pattern)
+	return fmt.Errorf("unknown resource %q: want *, repo:<name>, registry:catalog, arn:aws:s3:::<bucket>[/<key>] or coffer:<kind>/<name>", pattern)
 }
 
 // validateS3ARN checks an S3 ARN pattern: "arn:aws:s3:::" followed by a
@@ -67,4 +75,30 @@ func validateS3ARN(pattern string) error {
 func arnBucket(pattern string) string {
 	bucket, _, _ := strings.Cut(strings.TrimPrefix(pattern, s3ARNPrefix), "/")
 	return bucket
+}
+
+// managementKinds are the kinds of management resources.
+var managementKinds = []string{"tokens", "robots", "policies", "webhooks", "system"}
+
+// validateManagement checks a management resource pattern: "coffer:", a
+// kind and, except for "system", "/" and a name pattern; or "coffer:*" for
+// every management resource.
+func validateManagement(pattern string) error {
+	if pattern == managementPrefix+"*" {
+		return nil
+	}
+	kind, name, found := strings.Cut(strings.TrimPrefix(pattern, managementPrefix), "/")
+	if !slices.Contains(managementKinds, kind) {
+		return fmt.Errorf("unknown management resource %q: want coffer:<kind>/<name> with a kind from %q", pattern, managementKinds)
+	}
+	if (kind == "system") == found {
+		if kind == "system" {
+			return fmt.Errorf("invalid management resource %q: want coffer:system", pattern)
+		}
+		return fmt.Errorf("invalid management resource %q: want coffer:%s/<name>", pattern, kind)
+	}
+	if found && name == "" {
+		return fmt.Errorf("invalid management resource %q: the name is empty", pattern)
+	}
+	return nil
 }

@@ -6,12 +6,35 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/cofferhq/coffer/internal/authz"
 )
 
-// Auth configures authentication beyond the root user.
+// Auth configures authentication beyond the root user, and the policy
+// statements that decide what authenticated principals may do.
 type Auth struct {
 	// OIDC accepts JWT access tokens of an OpenID Connect provider.
 	OIDC OIDC `yaml:"oidc"`
+	// Roles maps the realm roles, client roles and group paths of access
+	// tokens to Coffer roles, which policy statements name as role:<name>.
+	// Empty by default: tokens then carry no Coffer roles.
+	Roles authz.RoleMapping `yaml:"roles"`
+	// Policies are policy statements that apply to every request, next to
+	// the policies stored through /api/v1/policies. Empty by default, so
+	// only the root user may do anything until statements grant more.
+	Policies []authz.Statement `yaml:"policies"`
+}
+
+// validate checks the role mapping and the policy statements.
+func (a Auth) validate() []error {
+	errs := a.OIDC.validate()
+	if err := a.Roles.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("auth.roles: %w", err))
+	}
+	if err := authz.Validate(a.Policies); err != nil {
+		errs = append(errs, fmt.Errorf("auth.policies: %w", err))
+	}
+	return errs
 }
 
 // OIDC configures validation of access tokens from Keycloak or another

@@ -80,3 +80,105 @@ func TestLoadOIDCInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadRolesAndPolicies(t *testing.T) {
+	path := writeConfig(t, `
+auth:
+  roles:
+    realm_roles:
+      artifact-admin: [admin]
+    client: coffer
+    client_roles:
+      team-a-dev: [team-a]
+    groups:
+      /eng/**: [engineer]
+  policies:
+    - id: team-a-push
+      effect: Allow
+      principals: ["role:team-a"]
+      actions: ["oci:pull", "oci:push"]
+      resources: ["repo:team-a/**"]
+`)
+	cfg, _, err := config.Load(config.Flags{ConfigFile: path}, nil)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	roles := cfg.Auth.Roles
+	if !slices.Equal(roles.RealmRoles["artifact-admin"], []string{"admin"}) || roles.Client != "coffer" {
+		t.Errorf("realm roles %v, client %q", roles.RealmRoles, roles.Client)
+	}
+	if !slices.Equal(roles.ClientRoles["team-a-dev"], []string{"team-a"}) || !slices.Equal(roles.Groups["/eng/**"], []string{"engineer"}) {
+		t.Errorf("client roles %v, groups %v", roles.ClientRoles, roles.Groups)
+	}
+	if len(cfg.Auth.Policies) != 1 {
+		t.Fatalf("policies = %+v, want one statement", cfg.Auth.Policies)
+	}
+	p := cfg.Auth.Policies[0]
+	if p.ID != "team-a-push" || p.Effect != "Allow" || !slices.Equal(p.Actions, []string{"oci:pull", "oci:push"}) || !slices.Equal(p.Resources, []string{"repo:team-a/**"}) {
+		t.Errorf("statement = %+v", p)
+	}
+}
+
+func TestLoadRolesAndPoliciesFromEnv(t *testing.T) {
+	cfg, _, err := config.Load(config.Flags{}, []string{
+		`COFFER_AUTH_ROLES_GROUPS={"/ops": ["operator"]}`,
+		`COFFER_AUTH_POLICIES=[{"id": "ops", "effect": "Allow", "principals": ["role:operator"], "actions": ["coffer:system.read"], "resources": ["coffer:system"]}]`,
+	})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if !slices.Equal(cfg.Auth.Roles.Groups["/ops"], []string{"operator"}) {
+		t.Errorf("groups = %v", cfg.Auth.Roles.Groups)
+	}
+	if len(cfg.Auth.Policies) != 1 || cfg.Auth.Policies[0].ID != "ops" {
+		t.Errorf("policies = %+v", cfg.Auth.Policies)
+	}
+}
+
+func TestLoadRolesAndPoliciesInvalid(t *testing.T) {
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"unknown action", `
+auth:
+  policies:
+    - {id: a, effect: Allow, principals: ["*"], actions: ["oci:tag"], resources: ["*"]}
+`, `auth.policies: statements[0].actions[0]: unknown action "oci:tag"`},
+		{"duplicate id", `
+auth:
+  policies:
+    - {id: a, effect: Allow, principals: ["*"], actions: ["oci:pull"], resources: ["*"]}
+    - {id: a, effect: Deny, principals: ["*"], actions: ["oci:push"], resources: ["*"]}
+`, `auth.policies: statements[1].id: duplicate statement id "a"`},
+		{"lowercase effect", `
+auth:
+  policies:
+    - {id: a, effect: allow, principals: ["*"], actions: ["oci:pull"], resources: ["*"]}
+`, `auth.policies: statements[0].effect: invalid effect "allow"`},
+		{"unknown statement key", `
+auth:
+  policies:
+    - {id: a, effect: Allow, principal: ["*"], actions: ["oci:pull"], resources: ["*"]}
+`, `field principal not found`},
+		{"relative group", `
+auth:
+  roles:
+    groups:
+      eng: [engineer]
+`, `auth.roles: groups["eng"]`},
+		{"client roles without client", `
+auth:
+  roles:
+    client_roles:
+      dev: [developer]
+`, `auth.roles: client: client_roles is set but client is empty`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := config.Load(config.Flags{ConfigFile: writeConfig(t, c.yaml)}, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Load error = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}

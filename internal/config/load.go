@@ -223,14 +223,16 @@ func setFromString(field reflect.Value, value string) error {
 			}
 		}
 		field.Set(reflect.ValueOf(items))
-	case field.Kind() == reflect.Slice && field.Type().Elem().Kind() == reflect.Struct:
+	case field.Kind() == reflect.Slice && field.Type().Elem().Kind() == reflect.Struct,
+		field.Kind() == reflect.Map:
 		// A list of records, such as webhooks.subscriptions, is a JSON
-		// array, which the strict YAML decoder reads as well.
+		// array and a map, such as auth.roles.groups, a JSON object; the
+		// strict YAML decoder reads both.
 		dec := yaml.NewDecoder(strings.NewReader(value))
 		dec.KnownFields(true)
 		list := reflect.New(field.Type())
 		if err := dec.Decode(list.Interface()); err != nil {
-			return fmt.Errorf("invalid JSON array: %w", err)
+			return fmt.Errorf("invalid JSON value: %w", err)
 		}
 		field.Set(list.Elem())
 	case field.Kind() == reflect.Int64 || field.Kind() == reflect.Int:

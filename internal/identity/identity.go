@@ -8,6 +8,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/cofferhq/coffer/internal/authz"
 )
@@ -85,12 +86,44 @@ func NewAuthorizer(sources ...PolicySource) *Authorizer {
 // set from id. An error means a source could not be read, so the caller
 // must reject the request as unavailable and never allow it.
 func (a *Authorizer) Decide(ctx context.Context, id Identity, req authz.Request) (authz.Decision, error) {
+	policy, req, err := a.policy(ctx, id, req)
+	if err != nil {
+		return authz.Decision{}, err
+	}
+	return policy.Decide(req), nil
+}
+
+// Explain decides like Decide and also returns the statements whose IDs
+// the decision lists, from the base policy and the restriction, so that a
+// caller can show why a request was allowed or denied.
+func (a *Authorizer) Explain(ctx context.Context, id Identity, req authz.Request) (authz.Decision, []authz.Statement, error) {
+	policy, req, err := a.policy(ctx, id, req)
+	if err != nil {
+		return authz.Decision{}, nil, err
+	}
+	d := policy.Decide(req)
+	all := slices.Clone(policy.Statements)
+	for _, restriction := range policy.Restrictions {
+		all = append(all, restriction...)
+	}
+	var decisive []authz.Statement
+	for _, s := range all {
+		if slices.Contains(d.StatementIDs, s.ID) && !slices.ContainsFunc(decisive, func(t authz.Statement) bool { return t.ID == s.ID }) {
+			decisive = append(decisive, s)
+		}
+	}
+	return d, decisive, nil
+}
+
+// policy collects the statements of every source for req and narrows them
+// with id's restriction.
+func (a *Authorizer) policy(ctx context.Context, id Identity, req authz.Request) (authz.Policy, authz.Request, error) {
 	req.Principal = id.Principal
 	var statements []authz.Statement
 	for _, source := range a.sources {
 		s, err := source.Statements(ctx, req)
 		if err != nil {
-			return authz.Decision{}, fmt.Errorf("read policy statements for %s on %s: %w", req.Action, req.Resource, err)
+			return authz.Policy{}, req, fmt.Errorf("read policy statements for %s on %s: %w", req.Action, req.Resource, err)
 		}
 		statements = append(statements, s...)
 	}
@@ -98,5 +131,5 @@ func (a *Authorizer) Decide(ctx context.Context, id Identity, req authz.Request)
 	if id.Restriction != nil {
 		policy = authz.Narrow(policy, *id.Restriction)
 	}
-	return policy.Decide(req), nil
+	return policy, req, nil
 }

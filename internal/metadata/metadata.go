@@ -171,6 +171,7 @@ type Store interface {
 	Export
 	TrustStores
 	ArtifactLocations
+	Identities
 	// Ping checks that the backend answers; /readyz calls it.
 	Ping(ctx context.Context) error
 	Close() error

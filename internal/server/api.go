@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer/internal/authn"
+	"github.com/cofferhq/coffer/internal/authn/oidc"
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/digest"
@@ -34,7 +35,8 @@ type apiSubsystem struct {
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
 	root     *authn.Root
-	bearer   middleware.BearerAuthenticator // nil unless auth.oidc is set
+	// identity resolves credentials and decides requests for every API.
+	identity *identityServices
 	life     *lifecycle
 	metrics  *serverMetrics
 	// webhooks is nil when webhooks are disabled.
@@ -69,6 +71,8 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	}
 	objectStore := objects.New(a.metadata.store, blobs, a.cfg.S3.Region)
 	adminHandler := admin.New(reg, objectStore, info)
+	adminHandler.SetAuthorizer(a.identity.authorizer)
+	adminHandler.EnableIdentity(a.metadata.store, a.identity.authorizer)
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}
@@ -92,10 +96,7 @@ func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handle
 	ociAuth := middleware.RequireBasic(a.root, oci.Challenge, ociHandler)
 	ociAPI := middleware.Metrics(httpMetrics, "oci", a.limits.Handler("oci", middleware.FailedBasicLogin, oci.Reject, ociAuth))
 	cors := middleware.CORSOptions{AllowedOrigins: a.cfg.CORS.AllowedOrigins, MaxAge: a.cfg.CORS.MaxAge}
-	adminAuth := middleware.RequireBasic(a.root, admin.Challenge, adminHandler)
-	if a.bearer != nil {
-		adminAuth = middleware.AcceptBearer(a.bearer, admin.RejectBearer, adminAuth, adminHandler)
-	}
+	adminAuth := middleware.Authenticate(a.identity.resolver, admin.Challenge, admin.RejectBearer, oidc.Reason, adminHandler)
 	adminLimited := a.limits.Handler("admin", middleware.FailedBasicLogin, admin.Reject, adminAuth)
 	adminAPI := middleware.Metrics(httpMetrics, "admin", middleware.CORS(cors, adminLimited))
 	openAPI := middleware.Metrics(httpMetrics, "admin", adminHandler)

@@ -2,66 +2,9 @@ package server
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
-	"github.com/cofferhq/coffer/internal/authn"
 	"github.com/cofferhq/coffer/internal/authn/oidc"
-	"github.com/cofferhq/coffer/internal/config"
-	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 )
-
-// oidcBearer adapts an oidc.Verifier to middleware.BearerAuthenticator.
-type oidcBearer struct {
-	verifier *oidc.Verifier
-}
-
-var _ middleware.BearerAuthenticator = oidcBearer{}
-
-// newOIDCBearer builds the bearer authenticator of auth.oidc, or returns
-// nil when OIDC is off.
-func newOIDCBearer(cfg config.OIDC) (middleware.BearerAuthenticator, error) {
-	if !cfg.Enabled() {
-		return nil, nil
-	}
-	verifier, err := oidc.New(oidc.Config{
-		Issuer:                   cfg.Issuer,
-		Audience:                 cfg.Audience,
-		DiscoveryURL:             cfg.DiscoveryURL,
-		JWKSURL:                  cfg.JWKSURL,
-		Algorithms:               cfg.Algorithms,
-		ClockSkew:                cfg.ClockSkew,
-		JWKSCooldown:             cfg.JWKSRefreshCooldown,
-		JWKSMaxAge:               cfg.JWKSMaxAge,
-		AllowedAuthorizedParties: cfg.AllowedAZP,
-		AccessTokenRule:          cfg.AccessTokenRule,
-		AccessTokenClaim:         cfg.AccessTokenClaim,
-		AccessTokenClaimValue:    cfg.AccessTokenClaimValue,
-		UsernameClaim:            cfg.Claims.Username,
-		GroupsClaim:              cfg.Claims.Groups,
-		RolesClient:              cfg.Claims.RolesClient,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("auth.oidc: %w", err)
-	}
-	return oidcBearer{verifier: verifier}, nil
-}
-
-// VerifyBearer validates an access token; the principal's subject is the
-// issuer and subject joined by "#".
-func (b oidcBearer) VerifyBearer(ctx context.Context, token string) (authn.Principal, error) {
-	p, err := b.verifier.Verify(ctx, token)
-	if errors.Is(err, oidc.ErrKeysUnavailable) {
-		return authn.Principal{}, fmt.Errorf("%w: %w", authn.ErrUnavailable, err)
-	}
-	if err != nil {
-		return authn.Principal{}, err
-	}
-	return authn.Principal{Subject: p.ID(), Method: "oidc"}, nil
-}
-
-// FailureReason returns the oidc package's reason label.
-func (oidcBearer) FailureReason(err error) string { return oidc.Reason(err) }
 
 // oidcSubsystem makes /readyz report whether the OIDC provider's signing
 // keys are available, so that a replica that cannot validate tokens gets

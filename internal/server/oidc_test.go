@@ -13,14 +13,18 @@ import (
 )
 
 // startOIDCServer starts a mock Keycloak and a cofferd that accepts its
-// tokens, and returns both with the server's log.
-func startOIDCServer(t *testing.T) (*keycloak.Server, string, *lockedBuffer) {
+// tokens, with the extra environment, and returns both with the server's
+// log. The realm has the users alice and bob.
+func startOIDCServer(t *testing.T, extra ...string) (*keycloak.Server, string, *lockedBuffer) {
 	t.Helper()
 	kc := keycloak.New(keycloak.Options{})
 	err := kc.AddRealm(keycloak.RealmConfig{Name: "coffer", Clients: []keycloak.ClientConfig{
 		{ClientID: "coffer", Secret: "coffer-secret"},
-		{ClientID: "ci", Secret: "ci-secret", ServiceAccount: true, Audiences: []string{"coffer"}},
+		{ClientID: "ci", Secret: "ci-secret", ServiceAccount: true, Audiences: []string{"coffer"}, GroupsClaim: "groups"},
 		{ClientID: "plain", Secret: "plain-secret", ServiceAccount: true},
+	}, Roles: []string{"artifact-admin"}, Groups: []string{"/eng/web"}, Users: []keycloak.UserConfig{
+		{Username: "alice", Password: "alice-password", RealmRoles: []string{"artifact-admin"}},
+		{Username: "bob", Password: "bob-password", Groups: []string{"/eng/web"}},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -35,6 +39,7 @@ func startOIDCServer(t *testing.T) (*keycloak.Server, string, *lockedBuffer) {
 		"COFFER_ROOT_USER=" + testRootUser, "COFFER_ROOT_PASSWORD=" + testRootPassword,
 		"COFFER_AUTH_OIDC_ISSUER=" + kc.Issuer("coffer"), "COFFER_AUTH_OIDC_AUDIENCE=coffer",
 	}
+	environ = append(environ, extra...)
 	cfg, _, err := config.Load(config.Flags{DataDir: t.TempDir(), Listen: addresses[0], S3Listen: addresses[1]}, environ)
 	if err != nil {
 		t.Fatalf("load config: %v", err)
@@ -73,7 +78,7 @@ func bearerRequest(t *testing.T, method, url, token string) *http.Request {
 }
 
 func TestManagementAPIAcceptsBearer(t *testing.T) {
-	kc, api, logs := startOIDCServer(t)
+	kc, api, logs := startOIDCServer(t, `COFFER_AUTH_POLICIES=[{"id": "read-info", "effect": "Allow", "principals": ["*"], "actions": ["coffer:system.read"], "resources": ["coffer:system"]}]`)
 	subject, err := kc.UserID("coffer", "service-account-ci")
 	if err != nil {
 		t.Fatal(err)
@@ -97,9 +102,9 @@ func TestManagementAPIAcceptsBearer(t *testing.T) {
 		t.Errorf("token without the coffer audience: %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 
-	status, body = send(t, bearerRequest(t, http.MethodDelete, api+"/api/v1/repositories", serviceAccountToken(t, kc, "ci")))
-	if status != http.StatusForbidden {
-		t.Errorf("DELETE with a bearer token: %d %s, want 403", status, body)
+	status, body = send(t, bearerRequest(t, http.MethodDelete, api+"/api/v1/buckets/builds", serviceAccountToken(t, kc, "ci")))
+	if status != http.StatusForbidden || !strings.Contains(string(body), "may not s3:DeleteBucket on arn:aws:s3:::builds") {
+		t.Errorf("DELETE that no policy allows: %d %s, want 403", status, body)
 	}
 	if status, body := send(t, newRequest(t, http.MethodGet, api+"/api/v1/system/info", nil)); status != http.StatusOK {
 		t.Errorf("GET with root credentials: %d %s", status, body)
@@ -111,7 +116,8 @@ func TestManagementAPIAcceptsBearer(t *testing.T) {
 		labels map[string]string
 		want   float64
 	}{
-		{"coffer_auth_attempts_total", map[string]string{"method": "oidc", "result": "ok"}, 1},
+		// The GET and the denied DELETE both authenticate.
+		{"coffer_auth_attempts_total", map[string]string{"method": "oidc", "result": "ok"}, 2},
 		{"coffer_auth_attempts_total", map[string]string{"method": "oidc", "result": "failed"}, 1},
 		{"coffer_auth_failures_total", map[string]string{"method": "oidc", "reason": "audience"}, 1},
 	}

@@ -24,6 +24,8 @@ type s3Subsystem struct {
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
 	root     *authn.Root
+	// identity resolves credentials and decides requests for every API.
+	identity *identityServices
 	metrics  *serverMetrics
 	tracing  *tracingSubsystem
 	audit    *auditSubsystem

@@ -24,11 +24,6 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 		return err
 	}
 
-	bearer, err := newOIDCBearer(cfg.Auth.OIDC)
-	if err != nil {
-		return err
-	}
-
 	life := &lifecycle{logger: logger}
 	metrics := newServerMetrics(cfg.Metrics)
 	tracing := &tracingSubsystem{cfg: cfg.Tracing, logger: logger}
@@ -36,10 +31,14 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	meta := &metadataSubsystem{cfg: cfg.Metadata, tracing: tracing, metrics: metrics, recordEvents: cfg.Webhooks.Enabled}
 	auditLog := &auditSubsystem{cfg: cfg.Audit, logger: logger, metrics: metrics}
 	limits := newAbuseLimits(cfg.Limits, metrics, hooks)
-	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, life: life, metrics: metrics, tracing: tracing, audit: auditLog, limits: limits}
+	ids, err := newIdentityServices(cfg.Auth, root, meta)
+	if err != nil {
+		return err
+	}
+	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, identity: ids, life: life, metrics: metrics, tracing: tracing, audit: auditLog, limits: limits}
 	life.all = []Subsystem{tracing, storage, meta, auditLog}
-	if b, ok := bearer.(oidcBearer); ok {
-		life.all = append(life.all, &oidcSubsystem{verifier: b.verifier})
+	if ids.verifier != nil {
+		life.all = append(life.all, &oidcSubsystem{verifier: ids.verifier})
 	}
 	if cfg.Webhooks.Enabled {
 		api.webhooks = &webhooksSubsystem{cfg: cfg.Webhooks, logger: logger, metadata: meta, metrics: metrics}
@@ -47,7 +46,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	}
 	life.all = append(life.all, api)
 	if cfg.S3.Enabled {
-		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, metrics: metrics, tracing: tracing, audit: auditLog, limits: limits})
+		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, identity: ids, metrics: metrics, tracing: tracing, audit: auditLog, limits: limits})
 	}
 	life.all = append(life.all, &gcSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, tracing: tracing, metrics: metrics})
 	if metrics != nil && cfg.Metrics.Listen != "" {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
@@ -51,17 +52,23 @@ type Handler struct {
 	// trustStores and trustStatus are nil until EnableTrust.
 	trustStores TrustStores
 	trustStatus TrustStatus
+	// authorizer is nil until SetAuthorizer; then every route is checked.
+	authorizer Authorizer
+	// identities and explainer are nil until EnableIdentity.
+	identities IdentityStore
+	explainer  Explainer
 }
 
 // New returns the management API handler.
 func New(repos Repositories, objectStore Objects, info func() SystemInfo) *Handler {
 	h := &Handler{repos: repos, objects: objectStore, info: info, mux: http.NewServeMux()}
 	h.registerObjects()
-	h.mux.HandleFunc("GET /api/v1/repositories", h.listRepositories)
-	h.mux.HandleFunc("GET /api/v1/repositories/{path...}", h.repositoryUsage)
-	h.mux.HandleFunc("GET /api/v1/system/info", h.systemInfo)
-	h.mux.HandleFunc("GET /api/v1/openapi.json", h.openAPI)
-	h.mux.HandleFunc("/api/v1/", h.notFound)
+	h.handle("GET /api/v1/repositories", fixed(authz.ActionOCICatalog, authz.ResourceCatalog), h.listRepositories)
+	h.handle("GET /api/v1/repositories/{path...}", onPath(authz.ActionOCIPull, "path", repositoryOfUsage), h.repositoryUsage)
+	h.handle("GET /api/v1/system/info", fixed(authz.ActionSystemRead, authz.ManagementResource("system", "")), h.systemInfo)
+	// The OpenAPI document is public, and unknown paths are 404 for all.
+	h.handle("GET /api/v1/openapi.json", inHandler, h.openAPI)
+	h.handle("/api/v1/", inHandler, h.notFound)
 	return h
 }
 
@@ -94,13 +101,13 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 // Challenge rejects an unauthenticated management request with 401.
 func Challenge(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
-	WriteProblem(w, r, http.StatusUnauthorized, "authentication required: send the root credentials with HTTP Basic")
+	WriteProblem(w, r, http.StatusUnauthorized, "authentication required: send HTTP Basic credentials (root, a personal access token or a robot secret) or an OIDC access token as a bearer token")
 }
 
 // RejectBearer rejects a management request whose bearer token was not
 // accepted: 401 with a Bearer challenge for an invalid token, 403 for a
-// method that bearer tokens may not use, 503 when the token could not be
-// checked. reason is a fixed label, safe to show.
+// method that bearer tokens may not use, 503 when the credentials could not
+// be checked. reason is a fixed label, safe to show.
 func RejectBearer(w http.ResponseWriter, r *http.Request, status int, reason string) {
 	switch status {
 	case http.StatusUnauthorized:
@@ -109,7 +116,7 @@ func RejectBearer(w http.ResponseWriter, r *http.Request, status int, reason str
 	case http.StatusForbidden:
 		WriteProblem(w, r, status, "bearer tokens allow only GET and HEAD requests on the management API; use the root credentials for changes")
 	default:
-		WriteProblem(w, r, status, "the bearer token could not be checked because the identity provider's keys are unavailable; retry later")
+		WriteProblem(w, r, status, "the credentials could not be checked because the identity provider or the metadata store is unavailable; retry later")
 	}
 }
 

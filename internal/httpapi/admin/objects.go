@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/httpapi/ranges"
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
@@ -110,21 +111,21 @@ func unavailable(w http.ResponseWriter, r *http.Request, err error) string {
 }
 
 func (h *Handler) registerObjects() {
-	h.mux.HandleFunc("GET /api/v1/buckets", h.listBuckets)
-	h.mux.HandleFunc("POST /api/v1/buckets", h.createBucket)
-	h.mux.HandleFunc("DELETE /api/v1/buckets/{bucket}", h.deleteBucket)
-	h.mux.HandleFunc("GET /api/v1/buckets/{bucket}/usage", h.bucketUsage)
-	h.mux.HandleFunc("GET /api/v1/buckets/{bucket}/objects", h.listObjects)
-	h.mux.HandleFunc("PUT /api/v1/buckets/{bucket}/objects/{key...}", h.putObject)
-	h.mux.HandleFunc("GET /api/v1/buckets/{bucket}/objects/{key...}", h.getObject)
-	h.mux.HandleFunc("HEAD /api/v1/buckets/{bucket}/objects/{key...}", h.getObject)
-	h.mux.HandleFunc("DELETE /api/v1/buckets/{bucket}/objects/{key...}", h.deleteObject)
-	h.mux.HandleFunc("POST /api/v1/buckets/{bucket}/uploads", h.startSession)
-	h.mux.HandleFunc("HEAD /api/v1/uploads/{id}", h.sessionStatus)
-	h.mux.HandleFunc("GET /api/v1/uploads/{id}", h.sessionStatus)
-	h.mux.HandleFunc("PATCH /api/v1/uploads/{id}", h.appendSession)
-	h.mux.HandleFunc("PUT /api/v1/uploads/{id}", h.completeSession)
-	h.mux.HandleFunc("DELETE /api/v1/uploads/{id}", h.cancelSession)
+	h.handle("GET /api/v1/buckets", fixed(authz.ActionS3ListAllMyBuckets, authz.BucketResource("*")), h.listBuckets)
+	h.handle("POST /api/v1/buckets", inHandler, h.createBucket)
+	h.handle("DELETE /api/v1/buckets/{bucket}", onPath(authz.ActionS3DeleteBucket, "bucket", authz.BucketResource), h.deleteBucket)
+	h.handle("GET /api/v1/buckets/{bucket}/usage", onPath(authz.ActionS3ListBucket, "bucket", authz.BucketResource), h.bucketUsage)
+	h.handle("GET /api/v1/buckets/{bucket}/objects", onPath(authz.ActionS3ListBucket, "bucket", authz.BucketResource), h.listObjects)
+	h.handle("PUT /api/v1/buckets/{bucket}/objects/{key...}", onObject(authz.ActionS3PutObject), h.putObject)
+	h.handle("GET /api/v1/buckets/{bucket}/objects/{key...}", onObject(authz.ActionS3GetObject), h.getObject)
+	h.handle("HEAD /api/v1/buckets/{bucket}/objects/{key...}", onObject(authz.ActionS3GetObject), h.getObject)
+	h.handle("DELETE /api/v1/buckets/{bucket}/objects/{key...}", onObject(authz.ActionS3DeleteObject), h.deleteObject)
+	h.handle("POST /api/v1/buckets/{bucket}/uploads", inHandler, h.startSession)
+	h.handle("HEAD /api/v1/uploads/{id}", h.onSession, h.sessionStatus)
+	h.handle("GET /api/v1/uploads/{id}", h.onSession, h.sessionStatus)
+	h.handle("PATCH /api/v1/uploads/{id}", h.onSession, h.appendSession)
+	h.handle("PUT /api/v1/uploads/{id}", h.onSession, h.completeSession)
+	h.handle("DELETE /api/v1/uploads/{id}", h.onSession, h.cancelSession)
 }
 
 type bucketJSON struct {
@@ -152,6 +153,9 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil {
 		WriteProblem(w, r, http.StatusBadRequest, "invalid JSON body: "+err.Error()+`; expected {"name": "<bucket>"}`)
+		return
+	}
+	if !h.allow(w, r, authz.ActionS3CreateBucket, authz.BucketResource(body.Name)) {
 		return
 	}
 	if err := h.objects.CreateBucket(r.Context(), body.Name, ""); err != nil {
@@ -332,6 +336,9 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil {
 		WriteProblem(w, r, http.StatusBadRequest, "invalid JSON body: "+err.Error()+`; expected {"key": "<object key>"}`)
+		return
+	}
+	if !h.allow(w, r, authz.ActionS3PutObject, authz.ObjectResource(r.PathValue("bucket"), body.Key)) {
 		return
 	}
 	s, err := h.objects.StartSession(r.Context(), r.PathValue("bucket"), body.Key)

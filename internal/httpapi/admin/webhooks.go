@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/events"
 	"github.com/cofferhq/coffer/internal/metadata"
@@ -34,12 +35,12 @@ type WebhookStore interface {
 // dispatcher pass after a redelivery request.
 func (h *Handler) EnableWebhooks(store WebhookStore, wake func()) {
 	h.webhooks, h.wakeDispatcher = store, wake
-	h.mux.HandleFunc("POST /api/v1/webhooks", h.createWebhook)
-	h.mux.HandleFunc("GET /api/v1/webhooks", h.listWebhooks)
-	h.mux.HandleFunc("GET /api/v1/webhooks/{id}", h.getWebhook)
-	h.mux.HandleFunc("DELETE /api/v1/webhooks/{id}", h.deleteWebhook)
-	h.mux.HandleFunc("GET /api/v1/webhooks/{id}/deliveries", h.listDeliveries)
-	h.mux.HandleFunc("POST /api/v1/webhooks/{id}/deliveries/{delivery}/redeliver", h.redeliver)
+	h.handle("POST /api/v1/webhooks", fixed(authz.ActionWebhooksWrite, authz.ManagementResource("webhooks", "*")), h.createWebhook)
+	h.handle("GET /api/v1/webhooks", fixed(authz.ActionWebhooksRead, authz.ManagementResource("webhooks", "*")), h.listWebhooks)
+	h.handle("GET /api/v1/webhooks/{id}", onPath(authz.ActionWebhooksRead, "id", webhookResource), h.getWebhook)
+	h.handle("DELETE /api/v1/webhooks/{id}", onPath(authz.ActionWebhooksWrite, "id", webhookResource), h.deleteWebhook)
+	h.handle("GET /api/v1/webhooks/{id}/deliveries", onPath(authz.ActionWebhooksRead, "id", webhookResource), h.listDeliveries)
+	h.handle("POST /api/v1/webhooks/{id}/deliveries/{delivery}/redeliver", onPath(authz.ActionWebhooksWrite, "id", webhookResource), h.redeliver)
 }
 
 // webhookJSON is a subscription as the API shows it. Secret is set only

@@ -113,6 +113,12 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"ListTagTargets", testListTagTargets},
 		{"TrustStoreLifecycle", testTrustStoreLifecycle},
 		{"FindArtifacts", testFindArtifacts},
+		{"CredentialRoundTrip", testCredentialRoundTrip},
+		{"ListCredentials", testListCredentials},
+		{"RevokeCredential", testRevokeCredential},
+		{"RobotNameUniqueWhileActive", testRobotNameUniqueWhileActive},
+		{"TouchCredential", testTouchCredential},
+		{"PolicyLifecycle", testPolicyLifecycle},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {
