@@ -121,7 +121,7 @@ bench_server() {
 	# Flush what earlier steps wrote so it is not written back during this run.
 	sync -f "$WORK"
 
-	local username="" password=""
+	local username="" password="" database=""
 	case $name in
 	distribution) start_distribution "$dir" "$port" ;;
 	coffer)
@@ -133,7 +133,7 @@ bench_server() {
 		psql -q "$POSTGRES_SERVER/postgres?sslmode=disable" -c "CREATE DATABASE $POSTGRES_DATABASE"
 		start_coffer "$dir" "$port" COFFER_METADATA_DRIVER=postgres \
 			COFFER_METADATA_POSTGRES_URL="$POSTGRES_SERVER/$POSTGRES_DATABASE?sslmode=disable"
-		username=$BENCH_USER password=$BENCH_PASSWORD
+		username=$BENCH_USER password=$BENCH_PASSWORD database=$POSTGRES_DATABASE
 		;;
 	esac
 	echo "benchmarking $label (pid $SERVER_PID, 127.0.0.1:$port, data in $dir/data)" >&2
@@ -141,7 +141,7 @@ bench_server() {
 	# shellcheck disable=SC2086 # LOADGEN_FLAGS is a list of flags
 	if ! LOADGEN_USERNAME=$username LOADGEN_PASSWORD=$password timeout 40m "$LOADGEN" run \
 		-url "http://127.0.0.1:$port" -pid "$SERVER_PID" -server "$label" \
-		-out "$WORK/$name.json" ${LOADGEN_FLAGS:-}; then
+		-out "$WORK/$name.json" -postgres-database "$database" ${LOADGEN_FLAGS:-}; then
 		echo "benchmark of $label failed; last lines of its log:" >&2
 		tail -n 20 "$dir/server.log" >&2
 		return 1

@@ -60,7 +60,7 @@ const lookupBlobQuery = `SELECT b.size, b.refcount, COALESCE(b.zero_since, 0)
 func (s *Store) LookupBlob(ctx context.Context, repo string, d digest.Digest) (metadata.Blob, error) {
 	b := metadata.Blob{Digest: d}
 	var refcount, zeroSince int64
-	err := s.pool.QueryRow(ctx, lookupBlobQuery, repo, string(d)).Scan(&b.Size, &refcount, &zeroSince)
+	err := s.reads.row(ctx, lookupBlobQuery, repo, string(d)).Scan(&b.Size, &refcount, &zeroSince)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return metadata.Blob{}, fmt.Errorf("blob %s in %s: %w", d, repo, metadata.ErrNotFound)
 	}
@@ -82,7 +82,7 @@ func (s *Store) StatBlob(ctx context.Context, d digest.Digest) (metadata.Blob, e
 	b := metadata.Blob{Digest: d}
 	const query = `SELECT size FROM blobs
 		WHERE digest = $1 AND EXISTS (SELECT 1 FROM repository_blobs WHERE digest = blobs.digest)`
-	err := s.pool.QueryRow(ctx, query, string(d)).Scan(&b.Size)
+	err := s.reads.row(ctx, query, string(d)).Scan(&b.Size)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return metadata.Blob{}, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
 	}

@@ -206,10 +206,15 @@ func checkUnreferenced(ctx context.Context, tx pgx.Tx, d digest.Digest, before t
 }
 
 // restartGracePeriod sets the zero_since of blob d to the current time
-// when nothing references the blob.
+// when nothing references the blob and its zero_since is at least
+// metadata.GraceRestartInterval old. Concurrent lookups of one blob all see
+// the old value. The first of their updates restarts it, and the others wait
+// for its row lock, then find the new value too young and write nothing.
 func (s *Store) restartGracePeriod(ctx context.Context, d digest.Digest) error {
-	const restart = `UPDATE blobs SET zero_since = $2 WHERE digest = $1 AND refcount = 0`
-	if _, err := s.pool.Exec(ctx, restart, string(d), time.Now().UTC().UnixNano()); err != nil {
+	now := time.Now().UTC().UnixNano()
+	const restart = `UPDATE blobs SET zero_since = $2
+		WHERE digest = $1 AND refcount = 0 AND COALESCE(zero_since, 0) <= $3`
+	if _, err := s.pool.Exec(ctx, restart, string(d), now, now-metadata.GraceRestartInterval.Nanoseconds()); err != nil {
 		return fmt.Errorf("restart grace period of blob %s: %w", d, err)
 	}
 	return nil

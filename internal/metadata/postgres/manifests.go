@@ -231,7 +231,7 @@ func scanManifest(row pgx.Row, repo string) (*metadata.Manifest, error) {
 // GetManifest returns the manifest with digest d in repo, or an error
 // wrapping metadata.ErrNotFound. The returned Blobs and Children are nil.
 func (s *Store) GetManifest(ctx context.Context, repo string, d digest.Digest) (*metadata.Manifest, error) {
-	m, err := scanManifest(s.pool.QueryRow(ctx, getManifestQuery, repo, string(d)), repo)
+	m, err := scanManifest(s.reads.row(ctx, getManifestQuery, repo, string(d)), repo)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("manifest %s in %s: %w", d, repo, metadata.ErrNotFound)
 	}
@@ -244,7 +244,7 @@ func (s *Store) GetManifest(ctx context.Context, repo string, d digest.Digest) (
 // GetTaggedManifest returns the manifest that tag points at in repo, or an
 // error wrapping metadata.ErrNotFound. The returned Blobs and Children are nil.
 func (s *Store) GetTaggedManifest(ctx context.Context, repo, tag string) (*metadata.Manifest, error) {
-	m, err := scanManifest(s.pool.QueryRow(ctx, getTaggedManifestQuery, repo, tag), repo)
+	m, err := scanManifest(s.reads.row(ctx, getTaggedManifestQuery, repo, tag), repo)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("tag %s in %s: %w", tag, repo, metadata.ErrNotFound)
 	}

@@ -14,6 +14,11 @@
 // or serialization failure that PostgreSQL reports anyway rolls the
 // transaction back, and it is run again a bounded number of times.
 //
+// The reads that serve a manifest or blob request run outside explicit
+// transactions. Concurrent reads share round trips in pipelined batches
+// (see readBatcher), so that under load most of them cost no round trip of
+// their own.
+//
 // Text columns that are compared or sorted use the "C" collation, so order
 // is byte order. PostgreSQL text cannot hold NUL bytes or invalid UTF-8; the
 // methods treat such names as absent, and listings accept any cursor (see
@@ -48,6 +53,8 @@ const retryBackoff = 5 * time.Millisecond
 // concurrent use, also by several processes on the same database.
 type Store struct {
 	pool *pgxpool.Pool
+	// reads batches the reads of the hot request paths (see readBatcher).
+	reads *readBatcher
 	// recorder turns each write transaction's changes into outbox events; nil records none.
 	recorder metadata.EventRecorder
 }
@@ -62,13 +69,16 @@ var _ metadata.Store = (*Store)(nil)
 // run under a lock, so each is applied once. The connection pool takes its
 // settings from pgxpool's parameters in url, such as pool_max_conns, which
 // defaults here to defaultMaxConns.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, options ...Option) (*Store, error) {
 	config, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres metadata store: %w", err)
 	}
 	if !strings.Contains(url, "pool_max_conns") {
 		config.MaxConns = defaultMaxConns()
+	}
+	for _, option := range options {
+		option(config)
 	}
 	where := fmt.Sprintf("%s:%d/%s", config.ConnConfig.Host, config.ConnConfig.Port, config.ConnConfig.Database)
 
@@ -80,7 +90,17 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrate postgres metadata store %s: %w", where, err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, reads: newReadBatcher(pool)}, nil
+}
+
+// Option changes the connection pool settings that Open derives from the URL.
+type Option func(*pgxpool.Config)
+
+// WithTracer makes every pooled connection report its queries, batches and
+// statement preparations to tracer, which may implement pgx.BatchTracer and
+// pgx.PrepareTracer as well as pgx.QueryTracer.
+func WithTracer(tracer pgx.QueryTracer) Option {
+	return func(config *pgxpool.Config) { config.ConnConfig.Tracer = tracer }
 }
 
 // Ping runs a query on a pooled connection.

@@ -84,6 +84,7 @@ func runCommand(args []string) error {
 	out := flags.String("out", "", "path of the JSON report to write")
 	timeout := flags.Duration("timeout", 30*time.Minute, "limit for the whole run")
 	readyTimeout := flags.Duration("ready-timeout", time.Minute, "how long to wait for GET /v2/ to return 200")
+	database := flags.String("postgres-database", "", "PostgreSQL database of the server's metadata on this machine, to measure the CPU time of its backends too")
 	var cfg config
 	flags.Int64Var(&cfg.bigSize, "big-size", 1<<30, "size in bytes of the large layer of workload (a) and of the chunked push")
 	flags.Int64Var(&cfg.chunkSize, "chunk-size", 64<<20, "PATCH size in bytes for the chunked push")
@@ -114,7 +115,7 @@ func runCommand(args []string) error {
 		return err
 	}
 
-	b := &bench{client: client, probe: serverProbe{pid: *pid}, cfg: cfg}
+	b := &bench{client: client, probe: serverProbe{pid: *pid, database: *database}, cfg: cfg}
 	rep, err := runWorkloads(ctx, b)
 	if err != nil {
 		return fmt.Errorf("benchmark %s at %s: %w", *server, *baseURL, err)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +21,10 @@ const userHZ = 100
 // serverProbe reads the CPU time and memory of the server process from /proc.
 type serverProbe struct {
 	pid int
+	// database, when set, names the PostgreSQL database that the server
+	// keeps its metadata in, so that the probe also reads the CPU time of
+	// the backends serving it.
+	database string
 }
 
 // cpuTime returns the user plus system CPU time the process has used so far.
@@ -95,11 +101,44 @@ func parseStatusHWM(status string) (int64, error) {
 	return 0, errors.New("no VmHWM line")
 }
 
-// measurement is the wall clock and server CPU time at the start of a timed step.
+// databaseCPUTime returns the user plus system CPU time used so far by the
+// PostgreSQL backends of p.database on this machine: the processes whose
+// title, as ps shows it, starts with "postgres:" and names the database. A
+// backend that exits between two readings takes its CPU time with it.
+func (p serverProbe) databaseCPUTime() time.Duration {
+	var total time.Duration
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, dir := range dirs {
+		title, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil || !isBackendOf(string(title), p.database) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+		if err != nil {
+			continue // the backend has exited
+		}
+		if cpu, err := parseStatCPU(stat); err == nil {
+			total += cpu
+		}
+	}
+	return total
+}
+
+// isBackendOf reports whether a process title belongs to a PostgreSQL
+// backend connected to database, such as
+// "postgres: 15/main: postgres coffer_bench_1a2b 127.0.0.1(5432) idle".
+func isBackendOf(title, database string) bool {
+	rest, found := strings.CutPrefix(title, "postgres: ")
+	return found && slices.Contains(strings.Fields(strings.ReplaceAll(rest, "\x00", " ")), database)
+}
+
+// measurement is the wall clock, server CPU time and database CPU time at
+// the start of a timed step.
 type measurement struct {
-	probe serverProbe
-	start time.Time
-	cpu   time.Duration
+	probe       serverProbe
+	start       time.Time
+	cpu         time.Duration
+	databaseCPU time.Duration
 }
 
 // begin starts timing a step.
@@ -108,7 +147,11 @@ func (p serverProbe) begin() (measurement, error) {
 	if err != nil {
 		return measurement{}, err
 	}
-	return measurement{probe: p, start: time.Now(), cpu: cpu}, nil
+	m := measurement{probe: p, start: time.Now(), cpu: cpu}
+	if p.database != "" {
+		m.databaseCPU = p.databaseCPUTime()
+	}
+	return m, nil
 }
 
 // end finishes timing a step that moved payloadBytes in requests requests.
@@ -124,7 +167,16 @@ func (m measurement) end(workload string, payloadBytes int64, requests int) (res
 		Requests: requests,
 		Seconds:  elapsed.Seconds(),
 		// Both readings are whole ticks, so rounding only drops float noise.
-		CPUSeconds: math.Round((cpu-m.cpu).Seconds()*userHZ) / userHZ,
+		CPUSeconds: roundTicks(cpu - m.cpu),
+	}
+	if m.probe.database != "" {
+		databaseCPU := roundTicks(m.probe.databaseCPUTime() - m.databaseCPU)
+		r.DatabaseCPUSeconds = &databaseCPU
 	}
 	return r, nil
+}
+
+// roundTicks returns d in seconds, rounded to whole clock ticks.
+func roundTicks(d time.Duration) float64 {
+	return math.Round(d.Seconds()*userHZ) / userHZ
 }

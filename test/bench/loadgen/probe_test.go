@@ -44,3 +44,21 @@ func TestParseStatusHWMMissing(t *testing.T) {
 		t.Error("parseStatusHWM accepted status without VmHWM")
 	}
 }
+
+func TestIsBackendOf(t *testing.T) {
+	cases := []struct {
+		title string
+		want  bool
+	}{
+		{"postgres: 15/main: postgres coffer_bench_1a2b 127.0.0.1(41650) idle", true},
+		{"postgres: postgres coffer_bench_1a2b 127.0.0.1(41650) SELECT\x00\x00", true},
+		{"postgres: 15/main: postgres coffer_bench_ffff 127.0.0.1(41650) idle", false},
+		{"postgres: 15/main: walwriter ", false},
+		{"/usr/bin/cofferd coffer_bench_1a2b", false},
+	}
+	for _, c := range cases {
+		if got := isBackendOf(c.title, "coffer_bench_1a2b"); got != c.want {
+			t.Errorf("isBackendOf(%q) = %v, want %v", c.title, got, c.want)
+		}
+	}
+}

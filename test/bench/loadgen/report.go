@@ -20,6 +20,9 @@ type result struct {
 	Seconds float64 `json:"seconds"`
 	// CPUSeconds is the server's user plus system CPU time during the step.
 	CPUSeconds float64 `json:"cpu_seconds"`
+	// DatabaseCPUSeconds is the CPU time of the PostgreSQL backends serving
+	// the server's metadata during the step, or nil when not measured.
+	DatabaseCPUSeconds *float64 `json:"database_cpu_seconds,omitempty"`
 }
 
 // report is everything measured against one server.
@@ -82,8 +85,11 @@ func buildRows(reports []report) []tableRow {
 
 	var rows []tableRow
 	for _, label := range labels {
-		rate, cpu := workloadRows(label, reports)
+		rate, cpu, total := workloadRows(label, reports)
 		rows = append(rows, rate, cpu)
+		if total != nil {
+			rows = append(rows, *total)
+		}
 	}
 
 	rss := tableRow{label: "server peak RSS (VmHWM), MiB"}
@@ -95,8 +101,11 @@ func buildRows(reports []report) []tableRow {
 
 // workloadRows returns the rate and CPU rows of one workload. Workloads that
 // move payload show MB/s (10^6 bytes per second) and CPU seconds per GiB, the
-// others requests per second and CPU seconds per 1,000 requests.
-func workloadRows(label string, reports []report) (rate, cpu tableRow) {
+// others requests per second and CPU seconds per 1,000 requests. When a
+// report measured its PostgreSQL backends, total is a third row with the
+// server's CPU time plus theirs. A server without PostgreSQL counts only its
+// own, which includes any in-process database.
+func workloadRows(label string, reports []report) (rate, cpu tableRow, total *tableRow) {
 	movesPayload := false
 	for _, r := range reports {
 		if res, found := findResult(r, label); found {
@@ -105,30 +114,43 @@ func workloadRows(label string, reports []report) (rate, cpu tableRow) {
 		}
 	}
 
+	unit := "per 1,000 requests"
 	if movesPayload {
+		unit = "per GiB"
 		rate.label = label + ", MB/s"
-		cpu.label = label + ", server CPU s per GiB"
 	} else {
 		rate.label = label + ", req/s"
-		cpu.label = label + ", server CPU s per 1,000 requests"
 	}
+	cpu.label = label + ", server CPU s " + unit
+	sum := tableRow{label: label + ", server + PostgreSQL backend CPU s " + unit}
+	measuredDatabase := false
 	for _, r := range reports {
 		res, found := findResult(r, label)
 		if !found {
 			rate.add(0, false)
 			cpu.add(0, false)
+			sum.add(0, false)
 			continue
 		}
+		per := float64(res.Requests) / 1000
 		if movesPayload {
-			gib := float64(res.Bytes) / (1 << 30)
+			per = float64(res.Bytes) / (1 << 30)
 			rate.add(float64(res.Bytes)/1e6/res.Seconds, true)
-			cpu.add(res.CPUSeconds/gib, true)
 		} else {
 			rate.add(float64(res.Requests)/res.Seconds, true)
-			cpu.add(res.CPUSeconds/float64(res.Requests)*1000, true)
 		}
+		cpu.add(res.CPUSeconds/per, true)
+		databaseCPU := 0.0
+		if res.DatabaseCPUSeconds != nil {
+			measuredDatabase = true
+			databaseCPU = *res.DatabaseCPUSeconds
+		}
+		sum.add((res.CPUSeconds+databaseCPU)/per, true)
 	}
-	return rate, cpu
+	if measuredDatabase {
+		total = &sum
+	}
+	return rate, cpu, total
 }
 
 func findResult(r report, workload string) (result, bool) {

@@ -58,3 +58,28 @@ func TestFormatSize(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintTableDatabaseCPU(t *testing.T) {
+	databaseCPU := 0.5
+	reports := []report{
+		{Server: "SQLite", Results: []result{{Workload: "head", Requests: 10000, Seconds: 2, CPUSeconds: 1}}},
+		{Server: "PostgreSQL", Results: []result{
+			{Workload: "head", Requests: 10000, Seconds: 2, CPUSeconds: 0.5, DatabaseCPUSeconds: &databaseCPU},
+		}},
+	}
+	var out strings.Builder
+	if err := printTable(&out, reports); err != nil {
+		t.Fatalf("printTable: %v", err)
+	}
+
+	want := `| workload | SQLite | PostgreSQL | ratio |
+|---|---:|---:|---:|
+| head, req/s | 5000 | 5000 | 1 |
+| head, server CPU s per 1,000 requests | 0.1 | 0.05 | 0.5 |
+| head, server + PostgreSQL backend CPU s per 1,000 requests | 0.1 | 0.1 | 1 |
+| server peak RSS (VmHWM), MiB | n/a | n/a | n/a |
+`
+	if got := out.String(); got != want {
+		t.Errorf("printTable output:\n%s\nwant:\n%s", got, want)
+	}
+}
