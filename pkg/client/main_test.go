@@ -69,6 +69,9 @@ func runWithServer(m *testing.M) int {
 	environ := []string{
 		"COFFER_ROOT_USER=" + rootUser, "COFFER_ROOT_PASSWORD=" + rootPassword,
 		"COFFER_AUTH_OIDC_ISSUER=" + kc.Issuer("coffer"), "COFFER_AUTH_OIDC_AUDIENCE=coffer",
+		// Keycloak users and clients may read, as a policy grants them;
+		// writes need the root user.
+		readersPolicy,
 	}
 	cfg, _, err := config.Load(config.Flags{DataDir: dataDir, Listen: addresses[0], S3Listen: addresses[1]}, environ)
 	if err != nil {
@@ -127,3 +130,8 @@ func waitStarted(base string, done chan error) error {
 	}
 	return fmt.Errorf("cofferd /startupz did not return 200 within 30s")
 }
+
+// readersPolicy lets every authenticated principal read system information
+// and list buckets and objects.
+const readersPolicy = `COFFER_AUTH_POLICIES=[{"id": "readers", "effect": "Allow", "principals": ["*"],
+  "actions": ["coffer:system.read", "s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject"], "resources": ["*"]}]`

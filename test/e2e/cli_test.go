@@ -42,7 +42,10 @@ func TestCLI(t *testing.T) {
 	t.Cleanup(func() { _ = kc.Close() })
 	issuer := kc.Issuer("coffer")
 
-	srv := startCofferWith(t, t.TempDir(), "", nil, "COFFER_AUTH_OIDC_ISSUER="+issuer, "COFFER_AUTH_OIDC_AUDIENCE=coffer")
+	// Keycloak clients may read, as the policy grants; writes need root.
+	readers := `COFFER_AUTH_POLICIES=[{"id": "readers", "effect": "Allow", "principals": ["*"],
+  "actions": ["coffer:system.read", "s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject"], "resources": ["*"]}]`
+	srv := startCofferWith(t, t.TempDir(), "", nil, "COFFER_AUTH_OIDC_ISSUER="+issuer, "COFFER_AUTH_OIDC_AUDIENCE=coffer", readers)
 	proxy := startCLIProxy(t, "http://"+srv.addr)
 	env := &cliEnv{binary: buildCLI(t), home: t.TempDir(), server: proxy.server.URL}
 
