@@ -25,9 +25,9 @@ func (f *fixture) keys() []string {
 }
 
 // TestInPlaceBlobLifecycle follows a blob whose upload stays where it was
-// written, as on the S3 driver: a second upload of the same content is
-// dropped, collection never takes the location of a live row for an orphan
-// upload key, and deleting the blob deletes its location.
+// written, as on the S3 driver. A second upload of the same content is
+// dropped, and collection keeps the location of a live row. Deleting the
+// blob deletes its location.
 func TestInPlaceBlobLifecycle(t *testing.T) {
 	f := newFixture(t, gc.Options{})
 	f.blobs.KeepUploadsInPlace(f.meta)

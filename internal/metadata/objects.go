@@ -32,9 +32,9 @@ type Object struct {
 	// Blob is the SHA-256 digest of the object's whole content, which is
 	// also its content address in the blob store.
 	Blob digest.Digest
-	// BlobLocation is where the content was stored, as Blob.Location. It
-	// is written only when the put creates the blob's row, or replaces a
-	// quarantined one, and is not read back.
+	// BlobLocation is the storage key of freshly stored content, as
+	// Blob.Location. A put writes it only when it creates the blob's row or
+	// repairs a quarantined one, and reads leave it empty.
 	BlobLocation string
 	Size         int64
 	// ETag is the S3 entity tag without quotes: the hex MD5 of the content

@@ -47,8 +47,8 @@ func (r *Registry) StatBlob(ctx context.Context, repo string, d digest.Digest) (
 		return metadata.Blob{}, fmt.Errorf("look up blob %s in %s: %w", d, repo, err)
 	}
 	if b.Quarantined() {
-		// The scrub found its content corrupt: answer as if it were missing,
-		// so that the client uploads it again, which repairs it.
+		// The scrub found its content corrupt. Report it missing, so that
+		// the client uploads it again, which repairs it.
 		return metadata.Blob{}, fmt.Errorf("blob %s in %s is quarantined: %w", d, repo, ErrBlobUnknown)
 	}
 	return b, nil

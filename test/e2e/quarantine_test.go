@@ -48,7 +48,7 @@ func (c *objectClients) put(t *testing.T, data []byte) {
 	}
 }
 
-// wantMissing checks that HEAD and GET of both objects answer 404, with the S3 error code
+// wantMissing checks that HEAD and GET of both objects return 404, with the S3 error code
 // NoSuchKey on GetObject.
 func (c *objectClients) wantMissing(t *testing.T) {
 	t.Helper()

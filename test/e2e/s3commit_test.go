@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// copyRecorder is a reverse proxy between cofferd and its S3 backend that counts the
-// server-side copies cofferd asks for: CopyObject and UploadPartCopy, the requests with an
+// copyRecorder is a reverse proxy between cofferd and its S3 backend. It records the
+// server-side copies that cofferd requests: CopyObject and UploadPartCopy, the requests with an
 // x-amz-copy-source header.
 type copyRecorder struct {
 	url    string
@@ -49,7 +49,7 @@ func startCopyRecorder(t *testing.T, upstream string) *copyRecorder {
 	return rec
 }
 
-// take returns the copies recorded since the last call and forgets them.
+// take returns the copies recorded since the last call and clears the record.
 func (r *copyRecorder) take() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -59,9 +59,9 @@ func (r *copyRecorder) take() []string {
 }
 
 // TestS3CommitCopiesNothing commits blobs of every protocol through the s3 driver on
-// versitygw and checks, with a proxy that records the backend requests, that no commit asks
-// the backend for a server-side copy, that every blob reads back, and that the backend holds
-// each content once although it was uploaded several times.
+// versitygw, behind a proxy that records the backend requests. No commit may request a
+// server-side copy, every blob must read back, and the backend must hold each content once
+// although it was uploaded several times.
 func TestS3CommitCopiesNothing(t *testing.T) {
 	isolateGoSDKEnv(t)
 	backend := startVersityGW(t)
@@ -78,8 +78,8 @@ func TestS3CommitCopiesNothing(t *testing.T) {
 	client.pushMonolithic(t, repo, sha256Digest(large), bytes.NewReader(large), int64(len(large)))
 	wantNoCopies(t, rec, "OCI monolithic push")
 
-	// A chunked upload: the second PATCH appends behind 6 MiB already stored, which the
-	// driver may copy; the commit that follows must not.
+	// In a chunked upload the driver may copy the 6 MiB already stored when the second PATCH
+	// appends to them, but the commit that follows must not copy.
 	chunked := randomData(rng, 12<<20)
 	location := client.startUpload(t, repo)
 	location, err := client.patch(t, location, 0, bytes.NewReader(chunked[:6<<20]), 6<<20)
