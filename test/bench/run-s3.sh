@@ -113,6 +113,15 @@ start_coffer_s3driver() {
 	"$VERSITYGW" --port "127.0.0.1:$backend_port" --access "$BENCH_ACCESS_KEY" --secret "$BENCH_SECRET_KEY" \
 		--keep-alive --quiet posix "$dir/backend" >"$dir/backend.log" 2>&1 &
 	BACKEND_PID=$!
+	# cofferd checks the bucket when it starts, so versitygw must listen first.
+	local tries=0
+	until (: >"/dev/tcp/127.0.0.1/$backend_port") 2>/dev/null; do
+		if ((++tries > 600)); then
+			echo "versitygw did not listen on 127.0.0.1:$backend_port within 60 s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
 	COFFER_ROOT_USER=$BENCH_ACCESS_KEY COFFER_ROOT_PASSWORD=$BENCH_SECRET_KEY COFFER_LOG_LEVEL=warn \
 		COFFER_STORAGE_DRIVER=s3 COFFER_STORAGE_S3_ENDPOINT="http://127.0.0.1:$backend_port" \
 		COFFER_STORAGE_S3_BUCKET=coffer-blobs COFFER_STORAGE_S3_PATH_STYLE=true \
