@@ -37,9 +37,10 @@ lint: ## go vet, then golangci-lint with the curated configuration in .golangci.
 	$(GO) vet ./...
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run ./...
 
-bench: build ## side-by-side benchmarks: OCI with CNCF Distribution, S3 with versitygw (see docs/benchmarks.md)
+bench: build ## side-by-side benchmarks: OCI with CNCF Distribution, S3 with versitygw, the S3 driver over versitygw (see docs/benchmarks.md)
 	bash test/bench/run.sh
 	bash test/bench/run-s3.sh
+	bash test/bench/run-s3driver.sh
 
 fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
 	bash scripts/fuzz.sh $(or $(FUZZTIME),20s)

@@ -33,7 +33,11 @@ func (s *Store) RedirectURL(ctx context.Context, d digest.Digest, headers storag
 	if s.presigner == nil {
 		return "", nil
 	}
-	url, err := s.presigner.PresignGet(ctx, Key(d), s.redirectExpiry, headers)
+	key, err := s.locate(ctx, d, "")
+	if err != nil {
+		return "", err
+	}
+	url, err := s.presigner.PresignGet(ctx, key, s.redirectExpiry, headers)
 	if err != nil {
 		return "", fmt.Errorf("presign blob %s: %w", d, err)
 	}

@@ -50,6 +50,9 @@ type Store struct {
 	// presigner turns redirects off.
 	presigner      Presigner
 	redirectExpiry time.Duration
+	// rows is set by KeepUploadsInPlace; nil means every blob lives under
+	// its content key.
+	rows BlobRows
 }
 
 // SharedSessionLocks serialises requests on one upload session across the
@@ -91,7 +94,11 @@ func uploadKey(id string) string { return "uploads/" + id }
 
 // Stat returns the stored size of d, or ErrNotFound.
 func (s *Store) Stat(ctx context.Context, d digest.Digest) (int64, error) {
-	info, err := s.driver.Stat(ctx, Key(d))
+	key, err := s.locate(ctx, d, "")
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.driver.Stat(ctx, key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, fmt.Errorf("blob %s: %w", d, ErrNotFound)
 	}
@@ -108,10 +115,20 @@ func (s *Store) Stat(ctx context.Context, d digest.Digest) (int64, error) {
 // complete body of wrong bytes. A range that does not start at 0 or does
 // not reach the end costs a read of the whole blob for that check.
 func (s *Store) Open(ctx context.Context, d digest.Digest, size, start, length int64) (io.ReadCloser, error) {
+	return s.OpenAt(ctx, d, "", size, start, length)
+}
+
+// OpenAt is Open for a caller that read the blob's row: location is its
+// Location, or "" to look it up.
+func (s *Store) OpenAt(ctx context.Context, d digest.Digest, location string, size, start, length int64) (io.ReadCloser, error) {
 	if start < 0 || length < 0 || start+length > size {
 		return nil, fmt.Errorf("range %d+%d of blob %s (size %d): %w", start, length, d, size, ErrInvalidRange)
 	}
-	rc, err := s.driver.Reader(ctx, Key(d), 0)
+	key, err := s.locate(ctx, d, location)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.driver.Reader(ctx, key, 0)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
 	}

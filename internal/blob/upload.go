@@ -253,90 +253,91 @@ func copyDeclared(w io.Writer, body io.Reader, declared int64) (int64, error) {
 // there is none. On
 // a digest mismatch the session and its bytes are removed and
 // ErrDigestMismatch is returned; on a failed last chunk the session stays
-// as it was.
-func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest, final io.Reader, declared int64) (int64, error) {
+// as it was. It returns the blob's size and location (see place), which the
+// caller records in metadata and then passes to Settle.
+func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest, final io.Reader, declared int64) (int64, string, error) {
 	unlock, err := s.lockSession(ctx, id)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer unlock()
 
 	u, h, err := s.openSession(ctx, id)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	if final != nil && declared != 0 {
 		n, err := s.writeChunk(ctx, u, h, final, declared, false)
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		u.Offset += n
 	} else if u.Offset == 0 {
 		// An empty blob: no chunk created the file.
 		if _, err := s.writeChunk(ctx, u, h, strings.NewReader(""), 0, false); err != nil {
-			return 0, err
+			return 0, "", err
 		}
 	}
 
 	got := digest.SHA256.FromHash(h)
 	if expected.Algorithm() != digest.SHA256 {
 		if got, err = s.rehash(ctx, uploadKey(id), u.Offset, expected.Algorithm()); err != nil {
-			return 0, err
+			return 0, "", err
 		}
 	}
 	if got != expected {
 		s.discard(ctx, id)
-		return 0, fmt.Errorf("upload %s hashes to %s, expected %s: %w", id, got, expected, ErrDigestMismatch)
+		return 0, "", fmt.Errorf("upload %s hashes to %s, expected %s: %w", id, got, expected, ErrDigestMismatch)
 	}
 
 	// Every byte has arrived and matches: finish even if the client leaves
 	// now, so that its retry finds the blob.
 	ctx = context.WithoutCancel(ctx)
 
-	// Moving over an existing copy keeps one copy and repairs it if it was
-	// damaged; readers that opened the old file finish reading it.
-	if err := s.driver.Move(ctx, uploadKey(id), Key(expected)); err != nil {
-		return 0, fmt.Errorf("commit upload %s as %s: %w", id, expected, err)
+	location, err := s.place(ctx, uploadKey(id), expected)
+	if err != nil {
+		return 0, "", fmt.Errorf("commit upload %s as %s: %w", id, expected, err)
 	}
 	if err := s.uploads.DeleteUpload(ctx, id); err != nil && !errors.Is(err, metadata.ErrNotFound) {
-		return 0, fmt.Errorf("close upload %s: %w", id, err)
+		return 0, "", fmt.Errorf("close upload %s: %w", id, err)
 	}
-	return u.Offset, nil
+	return u.Offset, location, nil
 }
 
 // Put stores body as blob expected in one request, without an upload
 // session: the bytes go to a fresh upload key, hashed with expected's
-// algorithm while they stream, and move under the blob's key when the
-// digest matches. A crash in between leaves an orphan upload key, which
-// garbage collection removes.
-func (s *Store) Put(ctx context.Context, expected digest.Digest, body io.Reader, declared int64) (int64, error) {
+// algorithm while they stream, and are placed as the blob (see place) when
+// the digest matches. A crash in between leaves an orphan upload key, which
+// garbage collection removes. It returns the size and the location.
+func (s *Store) Put(ctx context.Context, expected digest.Digest, body io.Reader, declared int64) (int64, string, error) {
 	id, err := newSessionID()
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	key := uploadKey(id)
 	w, err := s.driver.Writer(ctx, key, 0)
 	if err != nil {
-		return 0, fmt.Errorf("write blob %s: %w", expected, err)
+		return 0, "", fmt.Errorf("write blob %s: %w", expected, err)
 	}
 	h := expected.Algorithm().New()
 	n, err := copyDeclared(io.MultiWriter(w, h), body, declared)
 	if err != nil {
 		_ = w.Cancel(ctx)
-		return 0, fmt.Errorf("write blob %s: %w", expected, err)
+		return 0, "", fmt.Errorf("write blob %s: %w", expected, err)
 	}
 	if got := expected.Algorithm().FromHash(h); got != expected {
 		_ = w.Cancel(ctx)
-		return 0, fmt.Errorf("content hashes to %s, expected %s: %w", got, expected, ErrDigestMismatch)
+		return 0, "", fmt.Errorf("content hashes to %s, expected %s: %w", got, expected, ErrDigestMismatch)
 	}
 	ctx = context.WithoutCancel(ctx) // every byte arrived: finish the commit
 	if err := w.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("write blob %s: %w", expected, err)
+		return 0, "", fmt.Errorf("write blob %s: %w", expected, err)
 	}
-	if err := s.driver.Move(ctx, key, Key(expected)); err != nil {
-		return 0, fmt.Errorf("commit blob %s: %w", expected, err)
+	location, err := s.place(ctx, key, expected)
+	if err != nil {
+		return 0, "", fmt.Errorf("commit blob %s: %w", expected, err)
 	}
-	return n, nil
+	return n, location, nil
 }
 
 // rehash returns the digest of the first size bytes of key with algorithm a.
@@ -409,16 +410,17 @@ func unmarshalHash(state []byte) (hash.Hash, error) {
 // to tee as well (for MD5 and checksums the caller needs), then commits the
 // content under its digest. With declared >= 0 the body must hold exactly
 // declared bytes. check runs after the last byte, with the content's
-// digest, and before the commit; an error from it discards the bytes.
-func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee io.Writer, check func(digest.Digest) error) (digest.Digest, int64, error) {
+// digest, and before the commit; an error from it discards the bytes. It
+// returns the digest, the size and the location (see place).
+func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee io.Writer, check func(digest.Digest) error) (digest.Digest, int64, string, error) {
 	id, err := newSessionID()
 	if err != nil {
-		return "", 0, err
+		return "", 0, "", err
 	}
 	key := uploadKey(id)
 	w, err := s.driver.Writer(ctx, key, 0)
 	if err != nil {
-		return "", 0, fmt.Errorf("write blob: %w", err)
+		return "", 0, "", fmt.Errorf("write blob: %w", err)
 	}
 	h := digest.SHA256.New()
 	dst := io.Writer(io.MultiWriter(w, h))
@@ -434,15 +436,16 @@ func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee i
 	}
 	if err != nil {
 		_ = w.Cancel(context.WithoutCancel(ctx))
-		return "", 0, fmt.Errorf("write blob: %w", err)
+		return "", 0, "", fmt.Errorf("write blob: %w", err)
 	}
 
 	ctx = context.WithoutCancel(ctx) // every byte arrived: finish the commit
 	if err := w.Commit(ctx); err != nil {
-		return "", 0, fmt.Errorf("write blob %s: %w", d, err)
+		return "", 0, "", fmt.Errorf("write blob %s: %w", d, err)
 	}
-	if err := s.driver.Move(ctx, key, Key(d)); err != nil {
-		return "", 0, fmt.Errorf("commit blob %s: %w", d, err)
+	location, err := s.place(ctx, key, d)
+	if err != nil {
+		return "", 0, "", fmt.Errorf("commit blob %s: %w", d, err)
 	}
-	return d, n, nil
+	return d, n, location, nil
 }

@@ -37,7 +37,7 @@ func TestUploadChunksAndCommit(t *testing.T) {
 	}
 
 	d := digest.SHA256.FromBytes(data)
-	size, err := s.Commit(ctx, u.ID, d, nil, 0)
+	size, _, err := s.Commit(ctx, u.ID, d, nil, 0)
 	if err != nil || size != int64(len(data)) {
 		t.Fatalf("commit = %d, %v; want %d", size, err, len(data))
 	}
@@ -73,7 +73,7 @@ func TestUploadResumesWithSavedHashState(t *testing.T) {
 		t.Fatalf("append after restart: %v", err)
 	}
 	d := digest.SHA256.FromBytes(data)
-	if size, err := restarted.Commit(ctx, u.ID, d, nil, 0); err != nil || size != int64(len(data)) {
+	if size, _, err := restarted.Commit(ctx, u.ID, d, nil, 0); err != nil || size != int64(len(data)) {
 		t.Fatalf("commit after restart = %d, %v", size, err)
 	}
 }
@@ -109,7 +109,7 @@ func TestUploadAppendRejects(t *testing.T) {
 		t.Fatalf("session after rejected chunks = %+v, %v; want offset 5", u, err)
 	}
 	d := digest.SHA256.FromBytes([]byte("01234"))
-	if size, err := s.Commit(ctx, u.ID, d, nil, 0); err != nil || size != 5 {
+	if size, _, err := s.Commit(ctx, u.ID, d, nil, 0); err != nil || size != 5 {
 		t.Errorf("commit after rejected chunks = %d, %v; the rejected bytes must not count", size, err)
 	}
 }
@@ -136,7 +136,7 @@ func TestUploadStreamedBodyKeepsReceivedBytes(t *testing.T) {
 	if _, err := s.Append(ctx, u.ID, 13, bytes.NewReader(data[13:]), -1); err != nil {
 		t.Fatalf("resume: %v", err)
 	}
-	if _, err := s.Commit(ctx, u.ID, digest.SHA256.FromBytes(data), nil, 0); err != nil {
+	if _, _, err := s.Commit(ctx, u.ID, digest.SHA256.FromBytes(data), nil, 0); err != nil {
 		t.Errorf("commit: %v", err)
 	}
 
@@ -165,7 +165,7 @@ func TestUploadCommitRejectsWrongDigest(t *testing.T) {
 		t.Fatalf("append: %v", err)
 	}
 	claimed := digest.SHA256.FromBytes([]byte("claimed"))
-	if _, err := s.Commit(ctx, u.ID, claimed, nil, 0); !errors.Is(err, blob.ErrDigestMismatch) {
+	if _, _, err := s.Commit(ctx, u.ID, claimed, nil, 0); !errors.Is(err, blob.ErrDigestMismatch) {
 		t.Errorf("commit under a wrong digest: %v, want ErrDigestMismatch", err)
 	}
 	for _, d := range []digest.Digest{claimed, digest.SHA256.FromBytes([]byte("actual"))} {
@@ -196,7 +196,7 @@ func TestUploadCommitSHA512(t *testing.T) {
 	if _, err := s.Append(ctx, u.ID, half, bytes.NewReader(data[half:]), int64(len(data))-half); err != nil {
 		t.Fatalf("append: %v", err)
 	}
-	if _, err := s.Commit(ctx, u.ID, digest.SHA512.FromBytes([]byte("other")), nil, 0); !errors.Is(err, blob.ErrDigestMismatch) {
+	if _, _, err := s.Commit(ctx, u.ID, digest.SHA512.FromBytes([]byte("other")), nil, 0); !errors.Is(err, blob.ErrDigestMismatch) {
 		t.Errorf("commit under a wrong sha512 digest: %v, want ErrDigestMismatch", err)
 	}
 
@@ -248,7 +248,7 @@ func TestUploadCancel(t *testing.T) {
 	if err := s.Cancel(ctx, u.ID); !errors.Is(err, blob.ErrUploadUnknown) {
 		t.Errorf("second cancel: %v, want ErrUploadUnknown", err)
 	}
-	if _, err := s.Commit(ctx, u.ID, digest.SHA256.FromBytes([]byte("abc")), nil, 0); !errors.Is(err, blob.ErrUploadUnknown) {
+	if _, _, err := s.Commit(ctx, u.ID, digest.SHA256.FromBytes([]byte("abc")), nil, 0); !errors.Is(err, blob.ErrUploadUnknown) {
 		t.Errorf("commit after cancel: %v, want ErrUploadUnknown", err)
 	}
 }

@@ -42,7 +42,7 @@ func storeBlob(t *testing.T, s *blob.Store, a digest.Algorithm, data []byte) dig
 		t.Fatalf("append: %v", err)
 	}
 	d := a.FromBytes(data)
-	size, err := s.Commit(ctx, u.ID, d, nil, 0)
+	size, _, err := s.Commit(ctx, u.ID, d, nil, 0)
 	if err != nil {
 		t.Fatalf("commit %s: %v", d, err)
 	}

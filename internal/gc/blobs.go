@@ -9,6 +9,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/digest"
+	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/storage"
 )
 
@@ -55,11 +56,20 @@ func (r *run) unlinkBlob(ctx context.Context, d digest.Digest) {
 }
 
 // deleteBlob deletes the row of an unreferenced, unlinked blob and then its
-// content.
+// content, at the row's location. Quarantined content stays.
 func (r *run) deleteBlob(ctx context.Context, d digest.Digest) {
-	key := blob.Key(d)
 	if r.report.DryRun {
+		row, err := r.meta.GetBlob(ctx, d)
+		if r.changed(err) {
+			return
+		}
+		if err != nil {
+			r.fail("look up blob row failed", err, "digest", d)
+			return
+		}
+		key, ok := contentKey(d, row.Location)
 		info, removable, err := r.removable(ctx, key)
+		removable = removable && ok
 		if err != nil {
 			r.fail("stat blob content failed", err, "digest", d)
 			return
@@ -68,10 +78,17 @@ func (r *run) deleteBlob(ctx context.Context, d digest.Digest) {
 		return
 	}
 
-	if _, err := r.meta.DeleteUnreferencedBlob(ctx, d, r.cutoff); r.changed(err) {
+	row, err := r.meta.DeleteUnreferencedBlob(ctx, d, r.cutoff)
+	if r.changed(err) {
 		return
 	} else if err != nil {
 		r.fail("delete unreferenced blob failed", err, "digest", d)
+		return
+	}
+	key, ok := contentKey(d, row.Location)
+	if !ok {
+		r.report.DeletedBlobs = append(r.report.DeletedBlobs, Item{Name: string(d)})
+		r.logger.Info("unreferenced blob deleted; its quarantined content stays", "digest", d, "key", key)
 		return
 	}
 	// The row is gone. Content that cannot be deleted now is an orphan key,
@@ -83,6 +100,16 @@ func (r *run) deleteBlob(ctx context.Context, d digest.Digest) {
 	}
 	r.report.DeletedBlobs = append(r.report.DeletedBlobs, Item{Name: string(d), Bytes: freed})
 	r.logger.Info("unreferenced blob deleted", "digest", d, "bytes", freed)
+}
+
+// contentKey returns the storage key of the content of blob d at location,
+// and false when that content is quarantined, which collection never
+// deletes.
+func contentKey(d digest.Digest, location string) (string, bool) {
+	if location == "" {
+		return blob.Key(d), true
+	}
+	return location, !(metadata.Blob{Location: location}).Quarantined()
 }
 
 // removable stats key and reports whether it was last written before the

@@ -52,6 +52,7 @@ type Metadata interface {
 	metadata.Collection
 	metadata.Uploads
 	metadata.Multipart
+	GetBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error)
 }
 
 // Options configures a Collector.

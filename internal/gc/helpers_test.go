@@ -119,14 +119,15 @@ func (f *fixture) run(dryRun bool) *gc.Report {
 func (f *fixture) pushBlob(repo, content string) metadata.Blob {
 	f.t.Helper()
 	d := digest.SHA256.FromBytes([]byte(content))
-	size, err := f.blobs.Put(f.ctx, d, strings.NewReader(content), int64(len(content)))
+	size, location, err := f.blobs.Put(f.ctx, d, strings.NewReader(content), int64(len(content)))
 	if err != nil {
 		f.t.Fatalf("put blob %q: %v", content, err)
 	}
-	b := metadata.Blob{Digest: d, Size: size}
+	b := metadata.Blob{Digest: d, Size: size, Location: location}
 	if err := f.meta.LinkBlob(f.ctx, repo, b); err != nil {
 		f.t.Fatalf("link blob %q: %v", content, err)
 	}
+	f.blobs.Settle(f.ctx, d, location)
 	return b
 }
 

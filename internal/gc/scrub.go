@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/storage"
@@ -155,7 +154,10 @@ func (sc *scrub) check(ctx context.Context, b metadata.Blob, retry bool) error {
 		sc.fail("blob digest has an unsupported algorithm", errors.New("cannot hash"), b.Digest)
 		return nil
 	}
-	key := blob.Key(b.Digest)
+	key, ok := contentKey(b.Digest, b.Location)
+	if !ok {
+		return sc.missing(ctx, b.Digest)
+	}
 	before, err := sc.driver.Stat(ctx, key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return sc.missing(ctx, b.Digest)
@@ -184,7 +186,7 @@ func (sc *scrub) check(ctx context.Context, b metadata.Blob, retry bool) error {
 	if err == nil && retry && (!after.ModTime.Equal(before.ModTime) || after.Size != before.Size) {
 		return sc.check(ctx, b, false)
 	}
-	sc.quarantine(ctx, Corruption{Digest: b.Digest, Size: b.Size, Actual: actual, ActualSize: size})
+	sc.quarantine(ctx, b, Corruption{Digest: b.Digest, Size: b.Size, Actual: actual, ActualSize: size})
 	return nil
 }
 
@@ -217,10 +219,16 @@ func (sc *scrub) hash(ctx context.Context, key string, a digest.Algorithm) (dige
 }
 
 // quarantine moves corrupt content to its quarantine key and reports it.
-func (sc *scrub) quarantine(ctx context.Context, c Corruption) {
+func (sc *scrub) quarantine(ctx context.Context, b metadata.Blob, c Corruption) {
 	target := QuarantineKey(c.Digest)
-	if err := sc.driver.Move(ctx, blob.Key(c.Digest), target); err != nil {
+	key, _ := contentKey(b.Digest, b.Location)
+	if err := sc.driver.Move(ctx, key, target); err != nil {
 		sc.fail("move corrupt blob content to quarantine failed", err, c.Digest)
+	} else if err := sc.meta.SetBlobLocation(ctx, b.Digest, b.Location, target); err != nil {
+		// The content is in quarantine; reads of the blob fail as missing
+		// until a push stores it again.
+		sc.fail("record quarantined blob failed", err, c.Digest)
+		c.QuarantineKey = target
 	} else {
 		c.QuarantineKey = target
 	}

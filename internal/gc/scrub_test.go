@@ -29,7 +29,8 @@ func (f *fixture) scrub() *gc.ScrubReport {
 // flipByte changes one byte of the stored content of d.
 func (f *fixture) flipByte(d digest.Digest, offset int) string {
 	f.t.Helper()
-	rc, err := f.driver.Reader(f.ctx, blob.Key(d), 0)
+	key := f.contentKey(d)
+	rc, err := f.driver.Reader(f.ctx, key, 0)
 	if err != nil {
 		f.t.Fatalf("Reader: %v", err)
 	}
@@ -39,7 +40,7 @@ func (f *fixture) flipByte(d digest.Digest, offset int) string {
 		f.t.Fatalf("read %s: %v", d, err)
 	}
 	content[offset] ^= 0x01
-	f.writeKey(blob.Key(d), string(content))
+	f.writeKey(key, string(content))
 	return string(content)
 }
 
@@ -54,8 +55,31 @@ func TestScrubCleanStore(t *testing.T) {
 	}
 }
 
+// contentKey returns the storage key of blob d's content, from its row.
+func (f *fixture) contentKey(d digest.Digest) string {
+	f.t.Helper()
+	row, err := f.meta.GetBlob(f.ctx, d)
+	if err != nil {
+		f.t.Fatalf("GetBlob(%s): %v", d, err)
+	}
+	if row.Location == "" {
+		return blob.Key(d)
+	}
+	return row.Location
+}
+
+// TestScrubQuarantinesFlippedByte runs with blobs under their content keys
+// and with uploads kept in place, as on S3.
 func TestScrubQuarantinesFlippedByte(t *testing.T) {
+	t.Run("content keys", func(t *testing.T) { testScrubQuarantinesFlippedByte(t, false) })
+	t.Run("in place", func(t *testing.T) { testScrubQuarantinesFlippedByte(t, true) })
+}
+
+func testScrubQuarantinesFlippedByte(t *testing.T, inPlace bool) {
 	f := newFixture(t, gc.Options{})
+	if inPlace {
+		f.blobs.KeepUploadsInPlace(f.meta)
+	}
 	good := f.pushBlob("app", "a layer that stays intact")
 	bad := f.pushBlob("app", "a layer that a disk damages")
 	f.put(manifest("app", "v1", "", good.Digest, bad.Digest), "v1")
@@ -99,8 +123,14 @@ func TestScrubQuarantinesFlippedByte(t *testing.T) {
 		t.Errorf("second scrub = %+v, want only %+v missing", report, wantMissing)
 	}
 
+	if row, err := f.meta.GetBlob(f.ctx, bad.Digest); err != nil || !row.Quarantined() {
+		t.Errorf("row of the quarantined blob = %+v, %v; want it quarantined", row, err)
+	}
 	f.pushBlob("app", "a layer that a disk damages")
 	f.readBlob(bad, "a layer that a disk damages")
+	if row, err := f.meta.GetBlob(f.ctx, bad.Digest); err != nil || row.Quarantined() {
+		t.Errorf("row of the blob pushed again = %+v, %v; want it repaired", row, err)
+	}
 	if report := f.scrub(); report.Damaged() {
 		t.Errorf("scrub after the push = %+v, want no damage", report)
 	}

@@ -69,26 +69,35 @@ func (r *run) expireSession(ctx context.Context, u metadata.Upload) {
 	r.report.ExpiredUploads = append(r.report.ExpiredUploads, Item{Name: u.ID, Bytes: size})
 }
 
-// sweepUploadKeys deletes the keys under uploads/ that no upload session
-// and no multipart part records and that were written before the cutoff.
+// sweepUploadKeys deletes the keys under uploads/ that no upload session,
+// no multipart part and no blob location records and that were written
+// before the cutoff.
 func (r *run) sweepUploadKeys(ctx context.Context) error {
 	var orphans []storage.Info
-	var staged []storage.Info
+	var staged, sessions []storage.Info
 	flush := func() error {
-		keys := make([]string, len(staged))
-		for i, info := range staged {
-			keys[i] = info.Key
-		}
-		found, err := r.meta.FindStagedKeys(ctx, keys)
+		unstaged, err := unrecorded(ctx, staged, r.meta.FindStagedKeys)
 		if err != nil {
 			return err
 		}
-		for _, info := range staged {
-			if _, ok := slices.BinarySearch(found, info.Key); !ok {
+		orphans = append(orphans, unstaged...)
+		staged = staged[:0]
+
+		unplaced, err := unrecorded(ctx, sessions, r.meta.FindBlobLocations)
+		if err != nil {
+			return err
+		}
+		sessions = sessions[:0]
+		for _, info := range unplaced {
+			name, _ := uploadKeyName(info.Key)
+			recorded, err := r.sessionExists(ctx, name)
+			if err != nil {
+				return err
+			}
+			if !recorded {
 				orphans = append(orphans, info)
 			}
 		}
-		staged = staged[:0]
 		return nil
 	}
 
@@ -103,25 +112,23 @@ func (r *run) sweepUploadKeys(ctx context.Context) error {
 		}
 		if strings.HasPrefix(name, stagedNamePrefix) {
 			staged = append(staged, info)
-			if len(staged) < pageSize {
-				return nil
-			}
-			return flush()
+		} else {
+			sessions = append(sessions, info)
 		}
-		recorded, err := r.sessionExists(ctx, name)
-		if err != nil || recorded {
-			return err
+		if len(staged)+len(sessions) < pageSize {
+			return nil
 		}
-		orphans = append(orphans, info)
-		return nil
+		return flush()
 	})
-	if err == nil && len(staged) > 0 {
+	if err == nil && len(staged)+len(sessions) > 0 {
 		err = flush()
 	}
 	if err != nil {
 		return fmt.Errorf("walk %s: %w", uploadsPrefix, err)
 	}
 
+	// Report them in walk order, which the batches above mixed.
+	slices.SortFunc(orphans, func(a, b storage.Info) int { return strings.Compare(a.Key, b.Key) })
 	for _, info := range orphans {
 		r.deleteOrphanUploadKey(ctx, info)
 	}
@@ -143,7 +150,12 @@ func (r *run) deleteOrphanUploadKey(ctx context.Context, info storage.Info) {
 		found, err = r.meta.FindStagedKeys(ctx, []string{info.Key})
 		recorded = len(found) > 0
 	} else {
-		recorded, err = r.sessionExists(ctx, name)
+		var found []string
+		found, err = r.meta.FindBlobLocations(ctx, []string{info.Key})
+		recorded = len(found) > 0
+		if err == nil && !recorded {
+			recorded, err = r.sessionExists(ctx, name)
+		}
 	}
 	if err != nil {
 		r.fail("look up upload record failed", err, "key", info.Key)
@@ -154,6 +166,28 @@ func (r *run) deleteOrphanUploadKey(ctx context.Context, info storage.Info) {
 		return
 	}
 	r.deleteOrphanKey(ctx, info.Key)
+}
+
+// unrecorded returns the keys of infos that find does not report.
+func unrecorded(ctx context.Context, infos []storage.Info, find func(context.Context, []string) ([]string, error)) ([]storage.Info, error) {
+	if len(infos) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(infos))
+	for i, info := range infos {
+		keys[i] = info.Key
+	}
+	found, err := find(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	var out []storage.Info
+	for _, info := range infos {
+		if _, ok := slices.BinarySearch(found, info.Key); !ok {
+			out = append(out, info)
+		}
+	}
+	return out, nil
 }
 
 // sessionExists reports whether upload session id is recorded.

@@ -17,6 +17,8 @@ type UnreferencedBlob struct {
 	ZeroSince time.Time
 	// Linked reports whether any repository links the blob.
 	Linked bool
+	// Location is the blob's Blob.Location.
+	Location string
 }
 
 // ManifestRef names one stored manifest and the facts garbage collection
@@ -66,6 +68,13 @@ type Collection interface {
 	// FindBlobs returns the digests among ds that have a blob row, in byte
 	// order.
 	FindBlobs(ctx context.Context, ds []digest.Digest) ([]digest.Digest, error)
+	// FindBlobLocations returns the storage keys among keys that are the
+	// location of a blob row, in byte order.
+	FindBlobLocations(ctx context.Context, keys []string) ([]string, error)
+	// SetBlobLocation changes the location of blob d from from to to. A
+	// row whose location is no longer from returns an error wrapping
+	// ErrConflict, and a missing row one wrapping ErrNotFound.
+	SetBlobLocation(ctx context.Context, d digest.Digest, from, to string) error
 	// ListUnreferencedBlobs returns up to limit blobs with digests after the
 	// cursor, in byte order, whose reference count is zero and has been zero
 	// since before the given time.

@@ -11,6 +11,7 @@ package metadata
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/digest"
@@ -43,7 +44,19 @@ func (e *MissingReferenceError) Error() string {
 type Blob struct {
 	Digest digest.Digest
 	Size   int64
+	// Location is the storage key of the blob's content, or empty for the
+	// blob's content key (blob.Key). A key under QuarantinePrefix means
+	// that the integrity scrub moved corrupt content there.
+	Location string
 }
+
+// QuarantinePrefix starts the location of a blob whose content the
+// integrity scrub found corrupt.
+const QuarantinePrefix = "quarantine/"
+
+// Quarantined reports whether the integrity scrub found b's content
+// corrupt. Such a blob counts as missing until an upload stores it again.
+func (b Blob) Quarantined() bool { return strings.HasPrefix(b.Location, QuarantinePrefix) }
 
 // Manifest is a stored manifest with the facts the registry indexes.
 type Manifest struct {
@@ -106,10 +119,15 @@ type Repositories interface {
 // Blobs records which blobs exist and which repositories may read them.
 type Blobs interface {
 	// LinkBlob records b (if new) and makes it readable in repo, creating
-	// the repository on first use.
+	// the repository on first use. An existing row keeps its location,
+	// unless it is quarantined: then it takes b's, since the caller has
+	// just stored good content there.
 	LinkBlob(ctx context.Context, repo string, b Blob) error
 	// LookupBlob returns the blob when it is linked to repo, else ErrNotFound.
 	LookupBlob(ctx context.Context, repo string, d digest.Digest) (Blob, error)
+	// GetBlob returns the row of blob d, whether linked or not, else
+	// ErrNotFound.
+	GetBlob(ctx context.Context, d digest.Digest) (Blob, error)
 	// StatBlob returns the blob if any repository links it, else ErrNotFound.
 	StatBlob(ctx context.Context, d digest.Digest) (Blob, error)
 	// UnlinkBlob removes the blob from repo. The content stays while other

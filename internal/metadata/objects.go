@@ -32,7 +32,11 @@ type Object struct {
 	// Blob is the SHA-256 digest of the object's whole content, which is
 	// also its content address in the blob store.
 	Blob digest.Digest
-	Size int64
+	// BlobLocation is the storage key of freshly stored content, as
+	// Blob.Location. A put writes it only when it creates the blob's row or
+	// repairs a quarantined one, and reads leave it empty.
+	BlobLocation string
+	Size         int64
 	// ETag is the S3 entity tag without quotes: the hex MD5 of the content
 	// for a single PUT, or the hex MD5 of the part MD5s followed by "-N".
 	ETag        string

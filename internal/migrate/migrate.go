@@ -55,6 +55,7 @@ type Source interface {
 	metadata.Repositories
 	metadata.Export
 	ListBlobs(ctx context.Context, after digest.Digest, limit int) ([]metadata.Blob, error)
+	GetBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error)
 	ListBuckets(ctx context.Context) ([]metadata.Bucket, error)
 	ListObjects(ctx context.Context, bucket, prefix, after string, limit int) ([]metadata.Object, error)
 	ListUploadsBefore(ctx context.Context, before time.Time, after string, limit int) ([]metadata.Upload, error)
@@ -252,7 +253,11 @@ func (m *Migrator) copyWithRetries(ctx context.Context, d digest.Digest, size in
 // copyContent streams blob d from the source driver into the target blob
 // store, which verifies its digest and size before it commits it.
 func (m *Migrator) copyContent(ctx context.Context, d digest.Digest, size int64) error {
-	rc, err := m.srcDriver.Reader(ctx, blob.Key(d), 0)
+	key, err := m.sourceKey(ctx, d)
+	if err != nil {
+		return err
+	}
+	rc, err := m.srcDriver.Reader(ctx, key, 0)
 	if errors.Is(err, storage.ErrNotFound) {
 		return &sourceMissingError{digest: d, err: err}
 	}
@@ -260,7 +265,9 @@ func (m *Migrator) copyContent(ctx context.Context, d digest.Digest, size int64)
 		return fmt.Errorf("copy blob %s: open source content: %w", d, err)
 	}
 	defer rc.Close()
-	n, err := m.dstBlobs.Put(ctx, d, rc, size)
+	// The target keeps its blobs under their content keys, so the rows
+	// that the run writes there need no location.
+	n, _, err := m.dstBlobs.Put(ctx, d, rc, size)
 	if errors.Is(err, storage.ErrNotFound) && m.committed(ctx, d, size) {
 		// A move retried after its first try succeeded reports its upload
 		// key missing, yet the verified blob is in place.
@@ -272,6 +279,19 @@ func (m *Migrator) copyContent(ctx context.Context, d digest.Digest, size int64)
 	atomic.AddInt64(&m.report.BlobsCopied, 1)
 	atomic.AddInt64(&m.report.BytesCopied, n)
 	return nil
+}
+
+// sourceKey returns the storage key of blob d's content in the source: the
+// location in its row, or its content key.
+func (m *Migrator) sourceKey(ctx context.Context, d digest.Digest) (string, error) {
+	row, err := m.src.GetBlob(ctx, d)
+	if errors.Is(err, metadata.ErrNotFound) || (err == nil && (row.Location == "" || row.Quarantined())) {
+		return blob.Key(d), nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("copy blob %s: look up its source location: %w", d, err)
+	}
+	return row.Location, nil
 }
 
 // committed reports whether the target storage has blob d at the given

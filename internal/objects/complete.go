@@ -59,7 +59,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, in CompleteInput) (
 
 	joined := &partsReader{ctx: ctx, store: s, parts: parts}
 	defer joined.close()
-	d, size, err := s.blobs.Write(ctx, joined, total, nil, nil)
+	d, size, location, err := s.blobs.Write(ctx, joined, total, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("join parts of upload %s: %w", u.ID, err)
 	}
@@ -67,6 +67,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, in CompleteInput) (
 		Bucket:       u.Bucket,
 		Key:          u.Key,
 		Blob:         d,
+		BlobLocation: location,
 		Size:         size,
 		ETag:         fmt.Sprintf("%s-%d", hex.EncodeToString(partMD5s.Sum(nil)), len(parts)),
 		ContentType:  u.ContentType,
@@ -88,6 +89,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, in CompleteInput) (
 	case err != nil:
 		return nil, fmt.Errorf("complete upload %s: %w", u.ID, err)
 	}
+	s.blobs.Settle(ctx, d, location)
 	for _, p := range stored {
 		s.deleteStaged(ctx, p.StorageKey)
 	}

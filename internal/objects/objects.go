@@ -11,6 +11,7 @@ import (
 	"errors"
 
 	"github.com/cofferhq/coffer/internal/blob"
+	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/metadata"
 )
 
@@ -42,6 +43,7 @@ type Metadata interface {
 	metadata.Objects
 	metadata.Multipart
 	BucketUsage(ctx context.Context, bucket string) (metadata.BucketUsage, error)
+	GetBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error)
 }
 
 // Store implements bucket and object operations.

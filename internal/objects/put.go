@@ -75,7 +75,7 @@ func (s *Store) PutObject(ctx context.Context, in PutInput) (*metadata.Object, e
 		}
 		return sums.verify(in.Checksum)
 	}
-	d, size, err := s.blobs.Write(ctx, in.Body, in.Size, sums.writer(), check)
+	d, size, location, err := s.blobs.Write(ctx, in.Body, in.Size, sums.writer(), check)
 	if err != nil {
 		return nil, writeError(err)
 	}
@@ -84,6 +84,7 @@ func (s *Store) PutObject(ctx context.Context, in PutInput) (*metadata.Object, e
 		Bucket:       in.Bucket,
 		Key:          in.Key,
 		Blob:         d,
+		BlobLocation: location,
 		Size:         size,
 		ETag:         hex.EncodeToString(sums.md5.Sum(nil)),
 		ContentType:  in.Attributes.ContentType,
@@ -110,6 +111,7 @@ func (s *Store) storeObject(ctx context.Context, o *metadata.Object, cond metada
 	case err != nil:
 		return fmt.Errorf("store object %s/%s: %w", o.Bucket, o.Key, err)
 	}
+	s.blobs.Settle(ctx, o.Blob, o.BlobLocation)
 	return nil
 }
 

@@ -453,7 +453,7 @@ func TestObjectSharesOCIBlob(t *testing.T) {
 	ctx := t.Context()
 	data := pattern(11, 40_000)
 	d := digest.SHA256.FromBytes(data)
-	if _, err := blob.New(s.driver, s.meta).Put(ctx, d, bytes.NewReader(data), int64(len(data))); err != nil {
+	if _, _, err := blob.New(s.driver, s.meta).Put(ctx, d, bytes.NewReader(data), int64(len(data))); err != nil {
 		t.Fatalf("put OCI blob: %v", err)
 	}
 	if err := s.meta.LinkBlob(ctx, "library/layer", metadata.Blob{Digest: d, Size: int64(len(data))}); err != nil {

@@ -26,6 +26,15 @@ func (s *Store) Object(ctx context.Context, bucket, key string) (*metadata.Objec
 	if err != nil {
 		return nil, fmt.Errorf("get object %s/%s: %w", bucket, key, err)
 	}
+	// An object whose content the scrub quarantined counts as missing
+	// until it is written again.
+	b, err := s.meta.GetBlob(ctx, o.Blob)
+	if err != nil {
+		return nil, fmt.Errorf("get object %s/%s: %w", bucket, key, err)
+	}
+	if b.Quarantined() {
+		return nil, fmt.Errorf("object %s/%s: content %s is quarantined: %w", bucket, key, o.Blob, ErrNoSuchKey)
+	}
 	return o, nil
 }
 
@@ -35,6 +44,9 @@ func (s *Store) Open(ctx context.Context, o *metadata.Object, start, length int6
 	rc, err := s.blobs.Open(ctx, o.Blob, o.Size, start, length)
 	if errors.Is(err, blob.ErrInvalidRange) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRange, err)
+	}
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, fmt.Errorf("object %s/%s: content %s is missing: %w: %w", o.Bucket, o.Key, o.Blob, ErrNoSuchKey, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open object %s/%s: %w", o.Bucket, o.Key, err)

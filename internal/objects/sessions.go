@@ -114,7 +114,7 @@ func (s *Store) CompleteSession(ctx context.Context, id string, expected digest.
 	if expected.Algorithm() != digest.SHA256 {
 		return nil, fmt.Errorf("%w: objects are addressed by sha256 digests, not %s", ErrInvalidArgument, expected.Algorithm())
 	}
-	size, err := s.blobs.Commit(ctx, id, expected, nil, 0)
+	size, location, err := s.blobs.Commit(ctx, id, expected, nil, 0)
 	if errors.Is(err, blob.ErrDigestMismatch) {
 		return nil, fmt.Errorf("%w: %w", ErrBadDigest, err)
 	}
@@ -122,12 +122,12 @@ func (s *Store) CompleteSession(ctx context.Context, id string, expected digest.
 		return nil, fmt.Errorf("complete upload %s: %w", id, err)
 	}
 
-	etag, err := s.contentMD5(context.WithoutCancel(ctx), expected, size)
+	etag, err := s.contentMD5(context.WithoutCancel(ctx), expected, location, size)
 	if err != nil {
 		return nil, err
 	}
 	o := &metadata.Object{
-		Bucket: session.Bucket, Key: session.Key, Blob: expected, Size: size, ETag: etag,
+		Bucket: session.Bucket, Key: session.Key, Blob: expected, BlobLocation: location, Size: size, ETag: etag,
 		ContentType: attrs.ContentType, Headers: attrs.Headers, UserMetadata: attrs.UserMetadata,
 		Modified: time.Now().UTC(),
 	}
@@ -137,9 +137,10 @@ func (s *Store) CompleteSession(ctx context.Context, id string, expected digest.
 	return o, nil
 }
 
-// contentMD5 reads a stored blob, verifying it, and returns its hex MD5.
-func (s *Store) contentMD5(ctx context.Context, d digest.Digest, size int64) (string, error) {
-	rc, err := s.blobs.Open(ctx, d, size, 0, size)
+// contentMD5 reads a stored blob at location, verifying it, and returns
+// its hex MD5.
+func (s *Store) contentMD5(ctx context.Context, d digest.Digest, location string, size int64) (string, error) {
+	rc, err := s.blobs.OpenAt(ctx, d, location, size, 0, size)
 	if err != nil {
 		return "", fmt.Errorf("read blob %s: %w", d, err)
 	}

@@ -46,18 +46,23 @@ func (r *Registry) StatBlob(ctx context.Context, repo string, d digest.Digest) (
 	if err != nil {
 		return metadata.Blob{}, fmt.Errorf("look up blob %s in %s: %w", d, repo, err)
 	}
+	if b.Quarantined() {
+		// The scrub found its content corrupt. Report it missing, so that
+		// the client uploads it again, which repairs it.
+		return metadata.Blob{}, fmt.Errorf("blob %s in %s is quarantined: %w", d, repo, ErrBlobUnknown)
+	}
 	return b, nil
 }
 
 // OpenBlob returns length bytes of blob d from start, verifying the digest
 // while streaming (see blob.Store.Open).
 func (r *Registry) OpenBlob(ctx context.Context, b metadata.Blob, start, length int64) (io.ReadCloser, error) {
-	rc, err := r.blobs.Open(ctx, b.Digest, b.Size, start, length)
+	rc, err := r.blobs.OpenAt(ctx, b.Digest, b.Location, b.Size, start, length)
 	if errors.Is(err, blob.ErrInvalidRange) {
 		return nil, fmt.Errorf("%w: %w", ErrRangeInvalid, err)
 	}
 	if errors.Is(err, blob.ErrNotFound) {
-		return nil, fmt.Errorf("blob %s is recorded but its content is missing: %w", b.Digest, err)
+		return nil, fmt.Errorf("blob %s is recorded but its content is missing: %w: %w", b.Digest, ErrBlobUnknown, err)
 	}
 	return rc, err
 }
@@ -95,7 +100,7 @@ func (r *Registry) MountBlob(ctx context.Context, repo, from string, d digest.Di
 	var err error
 	if from == "" {
 		b, err = r.meta.StatBlob(ctx, d)
-		if errors.Is(err, metadata.ErrNotFound) {
+		if errors.Is(err, metadata.ErrNotFound) || (err == nil && b.Quarantined()) {
 			err = fmt.Errorf("blob %s: %w", d, ErrBlobUnknown)
 		}
 	} else {
@@ -104,7 +109,8 @@ func (r *Registry) MountBlob(ctx context.Context, repo, from string, d digest.Di
 	if err != nil {
 		return metadata.Blob{}, err
 	}
-	if err := r.meta.LinkBlob(ctx, repo, b); err != nil {
+	// A mount stores no content, so it names no location.
+	if err := r.meta.LinkBlob(ctx, repo, metadata.Blob{Digest: b.Digest, Size: b.Size}); err != nil {
 		return metadata.Blob{}, fmt.Errorf("mount blob %s into %s: %w", d, repo, err)
 	}
 	return b, nil
@@ -150,20 +156,20 @@ func (r *Registry) CompleteUpload(ctx context.Context, repo, id string, d digest
 	if _, err := r.Upload(ctx, repo, id); err != nil {
 		return metadata.Blob{}, err
 	}
-	size, err := r.blobs.Commit(ctx, id, d, body, declared)
+	size, location, err := r.blobs.Commit(ctx, id, d, body, declared)
 	if err != nil {
 		return metadata.Blob{}, uploadError(err)
 	}
-	return r.linkBlob(ctx, repo, metadata.Blob{Digest: d, Size: size})
+	return r.linkBlob(ctx, repo, metadata.Blob{Digest: d, Size: size, Location: location})
 }
 
 // PutBlob stores a blob sent whole in one request and links it to repo.
 func (r *Registry) PutBlob(ctx context.Context, repo string, d digest.Digest, body io.Reader, declared int64) (metadata.Blob, error) {
-	size, err := r.blobs.Put(ctx, d, body, declared)
+	size, location, err := r.blobs.Put(ctx, d, body, declared)
 	if err != nil {
 		return metadata.Blob{}, uploadError(err)
 	}
-	return r.linkBlob(ctx, repo, metadata.Blob{Digest: d, Size: size})
+	return r.linkBlob(ctx, repo, metadata.Blob{Digest: d, Size: size, Location: location})
 }
 
 // linkBlob links a committed blob to repo. It finishes even when the
@@ -172,6 +178,7 @@ func (r *Registry) linkBlob(ctx context.Context, repo string, b metadata.Blob) (
 	if err := r.meta.LinkBlob(context.WithoutCancel(ctx), repo, b); err != nil {
 		return metadata.Blob{}, fmt.Errorf("link blob %s to %s: %w", b.Digest, repo, err)
 	}
+	r.blobs.Settle(ctx, b.Digest, b.Location)
 	return b, nil
 }
 

@@ -83,10 +83,21 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 
 func (s *storageSubsystem) Stop(ctx context.Context) error { return nil }
 
+// newBlobStore returns a blob store over driver, named driverName in the
+// configuration, that keeps upload state and blob rows in meta. On S3, whose
+// Move copies the content, committed uploads stay where they were written.
+func newBlobStore(driverName string, driver storage.Driver, meta metadata.Store) *blob.Store {
+	blobs := blob.New(driver, meta)
+	if driverName == "s3" {
+		blobs.KeepUploadsInPlace(meta)
+	}
+	return blobs
+}
+
 // blobStore returns a blob store over the driver that keeps upload state in
-// uploads, with redirects enabled when storage.s3.redirect is on.
-func (s *storageSubsystem) blobStore(uploads blob.UploadStates) *blob.Store {
-	blobs := blob.New(s.driver, uploads)
+// meta, with redirects enabled when storage.s3.redirect is on.
+func (s *storageSubsystem) blobStore(meta metadata.Store) *blob.Store {
+	blobs := newBlobStore(s.cfg.Driver, s.driver, meta)
 	if s.presigner != nil {
 		blobs.EnableRedirects(s.presigner, s.cfg.S3.RedirectExpiry)
 	}

@@ -7,7 +7,9 @@
 # Markdown table.
 #
 # Environment:
-#   BENCH_SERVERS   "versitygw coffer" (default), or one of the two
+#   BENCH_SERVERS   "versitygw coffer" (default), or any of versitygw, coffer and
+#                   coffer-s3driver (cofferd with storage.driver s3 on a versitygw
+#                   of its own; see run-s3driver.sh)
 #   BENCH_TMPDIR    parent of the temp dir for data and reports (default: $TMPDIR or /tmp)
 #   BENCH_KEEP=1    keep the temp dir (data, server logs, JSON reports)
 #   S3LOAD_FLAGS    extra flags for `s3load run`, such as "-list-large-keys 100000"
@@ -26,14 +28,20 @@ SERVERS=${BENCH_SERVERS:-versitygw coffer}
 
 WORK=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/coffer-bench-s3.XXXXXX")
 SERVER_PID=""
+BACKEND_PID=""
 
-# stop_server stops the server this script started, by PID, and waits for it.
+# stop_server stops the server this script started, and the versitygw behind
+# it if any, by PID, and waits for them.
 stop_server() {
-	if [[ -n "$SERVER_PID" ]]; then
-		kill "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-		SERVER_PID=""
-	fi
+	local pid
+	for pid in "$SERVER_PID" "$BACKEND_PID"; do
+		if [[ -n "$pid" ]]; then
+			kill "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		fi
+	done
+	SERVER_PID=""
+	BACKEND_PID=""
 }
 
 cleanup() {
@@ -55,7 +63,7 @@ versitygw_version() {
 
 build() {
 	mkdir -p "$BENCH_BIN"
-	if [[ " $SERVERS " == *" versitygw "* ]]; then
+	if [[ " $SERVERS " == *" versitygw "* || " $SERVERS " == *" coffer-s3driver "* ]]; then
 		if [[ -x "$VERSITYGW" && "$(versitygw_version)" == "$VERSITYGW_VERSION" ]]; then
 			echo "using $VERSITYGW ($VERSITYGW_VERSION)" >&2
 		else
@@ -63,7 +71,7 @@ build() {
 			(cd bench && go build -o "$VERSITYGW" "$VERSITYGW_MODULE/cmd/versitygw")
 		fi
 	fi
-	if [[ " $SERVERS " == *" coffer "* ]]; then
+	if [[ " $SERVERS " == *" coffer "* || " $SERVERS " == *" coffer-s3driver "* ]]; then
 		make -s build
 	fi
 	go build -o "$S3LOAD" ./test/bench/s3load
@@ -94,6 +102,35 @@ start_coffer() {
 	SERVER_PID=$!
 }
 
+# start_coffer_s3driver DIR PORT starts versitygw over DIR/backend, with one
+# bucket, and cofferd with its S3 API on PORT and storage.driver s3 on that
+# bucket. Only cofferd's CPU time and RSS are measured.
+start_coffer_s3driver() {
+	local dir=$1 port=$2 oci_port backend_port
+	oci_port=$("$S3LOAD" freeport)
+	backend_port=$("$S3LOAD" freeport)
+	mkdir -p "$dir/backend/coffer-blobs" "$dir/data"
+	"$VERSITYGW" --port "127.0.0.1:$backend_port" --access "$BENCH_ACCESS_KEY" --secret "$BENCH_SECRET_KEY" \
+		--keep-alive --quiet posix "$dir/backend" >"$dir/backend.log" 2>&1 &
+	BACKEND_PID=$!
+	# cofferd checks the bucket when it starts, so versitygw must listen first.
+	local tries=0
+	until (: >"/dev/tcp/127.0.0.1/$backend_port") 2>/dev/null; do
+		if ((++tries > 600)); then
+			echo "versitygw did not listen on 127.0.0.1:$backend_port within 60 s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	COFFER_ROOT_USER=$BENCH_ACCESS_KEY COFFER_ROOT_PASSWORD=$BENCH_SECRET_KEY COFFER_LOG_LEVEL=warn \
+		COFFER_STORAGE_DRIVER=s3 COFFER_STORAGE_S3_ENDPOINT="http://127.0.0.1:$backend_port" \
+		COFFER_STORAGE_S3_BUCKET=coffer-blobs COFFER_STORAGE_S3_PATH_STYLE=true \
+		COFFER_STORAGE_S3_ACCESS_KEY=$BENCH_ACCESS_KEY COFFER_STORAGE_S3_SECRET_KEY=$BENCH_SECRET_KEY \
+		"$COFFERD" --listen "127.0.0.1:$oci_port" --s3-listen "127.0.0.1:$port" \
+		--data-dir "$dir/data" >"$dir/server.log" 2>&1 &
+	SERVER_PID=$!
+}
+
 # bench_server NAME LABEL runs the workloads against one server and writes
 # $WORK/NAME.json.
 bench_server() {
@@ -107,6 +144,7 @@ bench_server() {
 	case $name in
 	versitygw) start_versitygw "$dir" "$port" ;;
 	coffer) start_coffer "$dir" "$port" ;;
+	coffer-s3driver) start_coffer_s3driver "$dir" "$port" ;;
 	esac
 	echo "benchmarking $label (pid $SERVER_PID, 127.0.0.1:$port, data in $dir/data)" >&2
 
@@ -121,7 +159,7 @@ bench_server() {
 	stop_server
 
 	# Free the disk space and inodes before the next server runs.
-	rm -rf "$dir/data"
+	rm -rf "$dir/data" "$dir/backend"
 }
 
 build
@@ -134,8 +172,9 @@ for name in $SERVERS; do
 	case $name in
 	versitygw) bench_server versitygw "versitygw $VERSITYGW_VERSION" ;;
 	coffer) bench_server coffer "Coffer" ;;
+	coffer-s3driver) bench_server coffer-s3driver "Coffer, S3 driver on versitygw" ;;
 	*)
-		echo "unknown server $name in BENCH_SERVERS: expected versitygw or coffer" >&2
+		echo "unknown server $name in BENCH_SERVERS: expected versitygw, coffer or coffer-s3driver" >&2
 		exit 2
 		;;
 	esac

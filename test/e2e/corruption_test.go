@@ -22,8 +22,22 @@ const corruptionRepo = "e2e/corrupt"
 // storageLayout is where the storage keys of a server live on disk, with the settings that
 // start a server on the same storage.
 type storageLayout struct {
-	env  []string                // COFFER_* settings of the storage driver
-	path func(key string) string // the file that holds a storage key
+	env  []string // COFFER_* settings of the storage driver
+	root string   // the folder that holds the storage keys, one file each
+}
+
+// path returns the file that holds a storage key.
+func (l storageLayout) path(key string) string { return filepath.Join(l.root, filepath.FromSlash(key)) }
+
+// storedFile returns the one file that holds data: the filesystem driver keeps a blob under
+// its content key, the s3 driver where its upload wrote it.
+func (l storageLayout) storedFile(t *testing.T, data []byte) string {
+	t.Helper()
+	files := filesWithContent(t, l.root, data)
+	if len(files) != 1 {
+		t.Fatalf("storage holds the content %s in %d files, want 1: %q", sha256Digest(data), len(files), files)
+	}
+	return files[0]
 }
 
 // TestCorruptBlobs flips one byte of stored blobs, on the filesystem driver and in the
@@ -32,17 +46,16 @@ type storageLayout struct {
 // the blob and move it to quarantine; and a background scrub must count damage in
 // coffer_scrub_damaged_blobs_total.
 func TestCorruptBlobs(t *testing.T) {
+	isolateGoSDKEnv(t)
 	t.Run("filesystem", func(t *testing.T) {
 		dataDir := t.TempDir()
-		testCorruptBlobs(t, dataDir, storageLayout{
-			path: func(key string) string { return filepath.Join(dataDir, "storage", filepath.FromSlash(key)) },
-		})
+		testCorruptBlobs(t, dataDir, storageLayout{root: filepath.Join(dataDir, "storage")})
 	})
 	t.Run("s3", func(t *testing.T) {
 		backend := startVersityGW(t)
 		testCorruptBlobs(t, t.TempDir(), storageLayout{
 			env:  s3StorageEnv(backend, backend.endpoint),
-			path: func(key string) string { return filepath.Join(backend.root, backend.bucket, filepath.FromSlash(key)) },
+			root: filepath.Join(backend.root, backend.bucket),
 		})
 	})
 }
@@ -56,9 +69,13 @@ func testCorruptBlobs(t *testing.T, dataDir string, layout storageLayout) {
 	for _, data := range [][]byte{first, second} {
 		client.pushMonolithic(t, corruptionRepo, sha256Digest(data), bytes.NewReader(data), int64(len(data)))
 	}
+	// The same content as an object of the native API and of the S3 API.
+	objects := newObjectClients(t, srv, client)
+	objects.put(t, first)
 
 	// A read of the damaged blob fails, and the server counts it.
-	flipByte(t, layout.path(blobKey(sha256Digest(first))), 1000)
+	firstFile := layout.storedFile(t, first)
+	flipByte(t, firstFile, 1000)
 	checkCorruptRead(t, client, sha256Digest(first), first)
 	if got := metricValue(t, srv, "coffer_blob_corrupt_reads_total"); got != 1 {
 		t.Errorf("coffer_blob_corrupt_reads_total = %v, want 1", got)
@@ -74,20 +91,26 @@ func testCorruptBlobs(t *testing.T, dataDir string, layout storageLayout) {
 	if _, err := os.Stat(layout.path(quarantineKey(sha256Digest(first)))); err != nil {
 		t.Errorf("quarantined content: %v", err)
 	}
-	if _, err := os.Stat(layout.path(blobKey(sha256Digest(first)))); !os.IsNotExist(err) {
+	if _, err := os.Stat(firstFile); !os.IsNotExist(err) {
 		t.Errorf("corrupt content still under its blob key: %v", err)
 	}
 	checkCorruptRead(t, client, sha256Digest(first), first)
+	checkQuarantined(t, client, sha256Digest(first))
+	objects.wantMissing(t)
 
 	// Pushing the blob again repairs it, as the scrub report says.
 	client.pushMonolithic(t, corruptionRepo, sha256Digest(first), bytes.NewReader(first), int64(len(first)))
 	if got, status := client.blobDigest(t, corruptionRepo, sha256Digest(first)); status != http.StatusOK || got != sha256Digest(first) {
 		t.Errorf("blob pushed again after quarantine: status %d, content %s, want 200 and %s", status, got, sha256Digest(first))
 	}
+	if status := client.blobStatus(t, corruptionRepo, sha256Digest(first)); status != http.StatusOK {
+		t.Errorf("HEAD of the blob pushed again: status %d, want 200", status)
+	}
+	objects.wantContent(t, first)
 
 	// A background scrub of a restarted server counts a damaged blob as corrupt and, on its
 	// next run, the same blob, now in quarantine, as missing.
-	flipByte(t, layout.path(blobKey(sha256Digest(second))), 5)
+	flipByte(t, layout.storedFile(t, second), 5)
 	srv.stop(t)
 	srv.killed = true // stopped: the cleanup must not stop it again
 	srv = startCofferWith(t, dataDir, "", nil, append(env, "COFFER_GC_SCRUB_ENABLED=true", "COFFER_GC_SCRUB_MAX_MB_PER_SECOND=0")...)
@@ -130,12 +153,6 @@ func flipByte(t *testing.T, path string, offset int64) {
 	if _, err := f.WriteAt(b, offset); err != nil {
 		t.Fatalf("write byte %d of %s: %v", offset, path, err)
 	}
-}
-
-// blobKey returns the storage key of a blob, "blobs/sha256/<first two hex digits>/<hex>".
-func blobKey(digest string) string {
-	hex := strings.TrimPrefix(digest, "sha256:")
-	return "blobs/sha256/" + hex[:2] + "/" + hex
 }
 
 // quarantineKey returns the storage key that the scrub moves corrupt content of a blob to.

@@ -85,6 +85,8 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"UnlinkUnreferencedBlob", testUnlinkUnreferencedBlob},
 		{"DeleteUnreferencedBlob", testDeleteUnreferencedBlob},
 		{"ListAndFindBlobs", testListAndFindBlobs},
+		{"BlobLocationKeepsFirst", testBlobLocationKeepsFirst},
+		{"BlobLocationRepairsQuarantine", testBlobLocationRepairsQuarantine},
 		{"ListUploadsBefore", testListUploadsBefore},
 		{"FindStagedKeys", testFindStagedKeys},
 		{"ListUntaggedManifests", testListUntaggedManifests},

@@ -18,12 +18,16 @@ import (
 // nothing. An existing blob row keeps its size and reference count. While
 // that count is zero, its zero_since restarts at the current time, so that
 // garbage collection gives the push that linked it a full grace period.
+// An existing row keeps its location unless it is quarantined and b has one.
 func (s *Store) LinkBlob(ctx context.Context, repo string, b metadata.Blob) error {
 	now := time.Now()
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		const insertBlob = `INSERT INTO blobs (digest, size, created, refcount) VALUES ($1, $2, $3, 0)
-			ON CONFLICT (digest) DO UPDATE SET zero_since = excluded.created WHERE blobs.refcount = 0`
-		if _, err := tx.Exec(ctx, insertBlob, string(b.Digest), b.Size, now.UTC().UnixNano()); err != nil {
+		const insertBlob = `INSERT INTO blobs (digest, size, created, refcount, location) VALUES ($1, $2, $3, 0, $4)
+			ON CONFLICT (digest) DO UPDATE SET
+				zero_since = CASE WHEN blobs.refcount = 0 THEN excluded.created ELSE blobs.zero_since END,
+				location = CASE WHEN ` + quarantinedRepair + ` THEN excluded.location ELSE blobs.location END
+			WHERE blobs.refcount = 0 OR ` + quarantinedRepair
+		if _, err := tx.Exec(ctx, insertBlob, string(b.Digest), b.Size, now.UTC().UnixNano(), b.Location); err != nil {
 			return err
 		}
 
@@ -45,7 +49,7 @@ func (s *Store) LinkBlob(ctx context.Context, repo string, b metadata.Blob) erro
 
 // lookupBlobQuery selects the size, reference count and zero_since of a
 // blob linked to a repository.
-const lookupBlobQuery = `SELECT b.size, b.refcount, COALESCE(b.zero_since, 0)
+const lookupBlobQuery = `SELECT b.size, b.location, b.refcount, COALESCE(b.zero_since, 0)
 	FROM repositories r
 	JOIN repository_blobs rb ON rb.repository_id = r.id
 	JOIN blobs b ON b.digest = rb.digest
@@ -60,7 +64,7 @@ const lookupBlobQuery = `SELECT b.size, b.refcount, COALESCE(b.zero_since, 0)
 func (s *Store) LookupBlob(ctx context.Context, repo string, d digest.Digest) (metadata.Blob, error) {
 	b := metadata.Blob{Digest: d}
 	var refcount, zeroSince int64
-	err := s.reads.row(ctx, lookupBlobQuery, repo, string(d)).Scan(&b.Size, &refcount, &zeroSince)
+	err := s.reads.row(ctx, lookupBlobQuery, repo, string(d)).Scan(&b.Size, &b.Location, &refcount, &zeroSince)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return metadata.Blob{}, fmt.Errorf("blob %s in %s: %w", d, repo, metadata.ErrNotFound)
 	}
@@ -80,9 +84,9 @@ func (s *Store) LookupBlob(ctx context.Context, repo string, d digest.Digest) (m
 // more is not found, although its content may still be stored.
 func (s *Store) StatBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error) {
 	b := metadata.Blob{Digest: d}
-	const query = `SELECT size FROM blobs
+	const query = `SELECT size, location FROM blobs
 		WHERE digest = $1 AND EXISTS (SELECT 1 FROM repository_blobs WHERE digest = blobs.digest)`
-	err := s.reads.row(ctx, query, string(d)).Scan(&b.Size)
+	err := s.reads.row(ctx, query, string(d)).Scan(&b.Size, &b.Location)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return metadata.Blob{}, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
 	}
@@ -91,6 +95,24 @@ func (s *Store) StatBlob(ctx context.Context, d digest.Digest) (metadata.Blob, e
 	}
 	return b, nil
 }
+
+// GetBlob returns the row of blob d, linked or not, else an error wrapping
+// metadata.ErrNotFound.
+func (s *Store) GetBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error) {
+	b := metadata.Blob{Digest: d}
+	err := s.reads.row(ctx, `SELECT size, location FROM blobs WHERE digest = $1`, string(d)).Scan(&b.Size, &b.Location)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return metadata.Blob{}, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
+	}
+	if err != nil {
+		return metadata.Blob{}, fmt.Errorf("get blob %s: %w", d, err)
+	}
+	return b, nil
+}
+
+// quarantinedRepair holds when an upsert replaces a quarantined row's
+// location with fresh content.
+const quarantinedRepair = `(blobs.location LIKE 'quarantine/%' AND excluded.location <> '')`
 
 // UnlinkBlob removes the link between repo and the blob, or returns an error
 // wrapping metadata.ErrNotFound when there is none. The blob row and its

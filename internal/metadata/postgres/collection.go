@@ -16,7 +16,7 @@ import (
 // ListBlobs returns up to limit blob rows with digests after the cursor, in
 // byte order. A limit of zero or less returns every remaining row.
 func (s *Store) ListBlobs(ctx context.Context, after digest.Digest, limit int) ([]metadata.Blob, error) {
-	const query = `SELECT digest, size FROM blobs WHERE digest > $1 ORDER BY digest LIMIT $2`
+	const query = `SELECT digest, size, location FROM blobs WHERE digest > $1 ORDER BY digest LIMIT $2`
 	rows, err := s.pool.Query(ctx, query, string(after), sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list blobs after %q: %w", after, err)
@@ -24,7 +24,7 @@ func (s *Store) ListBlobs(ctx context.Context, after digest.Digest, limit int) (
 	blobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (metadata.Blob, error) {
 		var b metadata.Blob
 		var d string
-		err := row.Scan(&d, &b.Size)
+		err := row.Scan(&d, &b.Size, &b.Location)
 		b.Digest = digest.Digest(d)
 		return b, err
 	})
@@ -51,6 +51,46 @@ func (s *Store) FindBlobs(ctx context.Context, ds []digest.Digest) ([]digest.Dig
 		return nil, fmt.Errorf("find blob rows: %w", err)
 	}
 	return found, nil
+}
+
+// FindBlobLocations returns the storage keys among keys that are the
+// location of a blob row, in byte order.
+func (s *Store) FindBlobLocations(ctx context.Context, keys []string) ([]string, error) {
+	values := slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return !storable(k) })
+	const query = `SELECT DISTINCT location COLLATE "C" FROM blobs
+		WHERE location <> '' AND location = ANY($1) ORDER BY 1`
+	rows, err := s.pool.Query(ctx, query, values)
+	if err != nil {
+		return nil, fmt.Errorf("find blob locations: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("find blob locations: %w", err)
+	}
+	return found, nil
+}
+
+// SetBlobLocation changes the location of blob d from from to to, or
+// returns an error wrapping metadata.ErrConflict when the row's location is
+// not from, or metadata.ErrNotFound when there is no row.
+func (s *Store) SetBlobLocation(ctx context.Context, d digest.Digest, from, to string) error {
+	return s.write(ctx, func(tx pgx.Tx) error {
+		var current string
+		err := tx.QueryRow(ctx, `SELECT location FROM blobs WHERE digest = $1 FOR UPDATE`, string(d)).Scan(&current)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("read location of blob %s: %w", d, err)
+		}
+		if current != from {
+			return fmt.Errorf("blob %s is at %q, not %q: %w", d, current, from, metadata.ErrConflict)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE blobs SET location = $1 WHERE digest = $2`, to, string(d)); err != nil {
+			return fmt.Errorf("set location of blob %s: %w", d, err)
+		}
+		return nil
+	})
 }
 
 // FindStagedKeys returns the storage keys among keys that a multipart part
@@ -187,8 +227,8 @@ func checkUnreferenced(ctx context.Context, tx pgx.Tx, d digest.Digest, before t
 	b := metadata.UnreferencedBlob{Digest: d}
 	var refcount int64
 	var zeroSince *int64
-	const query = `SELECT size, refcount, zero_since FROM blobs WHERE digest = $1 FOR UPDATE`
-	err := tx.QueryRow(ctx, query, string(d)).Scan(&b.Size, &refcount, &zeroSince)
+	const query = `SELECT size, location, refcount, zero_since FROM blobs WHERE digest = $1 FOR UPDATE`
+	err := tx.QueryRow(ctx, query, string(d)).Scan(&b.Size, &b.Location, &refcount, &zeroSince)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return b, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
 	}

@@ -67,10 +67,18 @@ func (s *Store) PutObject(ctx context.Context, o *metadata.Object, cond metadata
 func storeObject(ctx context.Context, tx pgx.Tx, o *metadata.Object, row objectRow, cond metadata.Precondition, now time.Time) (*metadata.Object, error) {
 	// The object row's foreign key needs the blob row before the object
 	// row; moveReference counts the reference afterwards.
-	const createBlob = `INSERT INTO blobs (digest, size, created, refcount) VALUES ($1, $2, $3, 0)
+	const createBlob = `INSERT INTO blobs (digest, size, created, refcount, location) VALUES ($1, $2, $3, 0, $4)
 		ON CONFLICT (digest) DO NOTHING`
-	if _, err := tx.Exec(ctx, createBlob, string(o.Blob), o.Size, now.UTC().UnixNano()); err != nil {
+	if _, err := tx.Exec(ctx, createBlob, string(o.Blob), o.Size, now.UTC().UnixNano(), o.BlobLocation); err != nil {
 		return nil, fmt.Errorf("record blob %s: %w", o.Blob, err)
+	}
+	// Fresh content repairs a quarantined row. The update locks the row
+	// only then, so puts of other objects of the blob do not wait here.
+	if o.BlobLocation != "" {
+		const repair = `UPDATE blobs SET location = $2 WHERE digest = $1 AND location LIKE 'quarantine/%'`
+		if _, err := tx.Exec(ctx, repair, string(o.Blob), o.BlobLocation); err != nil {
+			return nil, fmt.Errorf("repair blob %s: %w", o.Blob, err)
+		}
 	}
 
 	for range maxRowRaces {

@@ -20,7 +20,7 @@ const findBatch = 500
 // ListBlobs returns up to limit blob rows with digests after the cursor, in
 // byte order. A limit of zero or less returns every remaining row.
 func (s *Store) ListBlobs(ctx context.Context, after digest.Digest, limit int) ([]metadata.Blob, error) {
-	const query = `SELECT digest, size FROM blobs WHERE digest > ? ORDER BY digest LIMIT ?`
+	const query = `SELECT digest, size, location FROM blobs WHERE digest > ? ORDER BY digest LIMIT ?`
 	rows, err := s.reader.QueryContext(ctx, query, string(after), sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list blobs after %q: %w", after, err)
@@ -31,7 +31,7 @@ func (s *Store) ListBlobs(ctx context.Context, after digest.Digest, limit int) (
 	for rows.Next() {
 		var b metadata.Blob
 		var d string
-		if err := rows.Scan(&d, &b.Size); err != nil {
+		if err := rows.Scan(&d, &b.Size, &b.Location); err != nil {
 			return nil, fmt.Errorf("list blobs after %q: %w", after, err)
 		}
 		b.Digest = digest.Digest(d)
@@ -68,6 +68,39 @@ func (s *Store) FindStagedKeys(ctx context.Context, keys []string) ([]string, er
 		return nil, fmt.Errorf("find staged part keys: %w", err)
 	}
 	return found, nil
+}
+
+// FindBlobLocations returns the storage keys among keys that are the
+// location of a blob row, in byte order.
+func (s *Store) FindBlobLocations(ctx context.Context, keys []string) ([]string, error) {
+	found, err := s.findExisting(ctx, `SELECT location FROM blobs WHERE location <> '' AND location IN `, keys)
+	if err != nil {
+		return nil, fmt.Errorf("find blob locations: %w", err)
+	}
+	return found, nil
+}
+
+// SetBlobLocation changes the location of blob d from from to to, or
+// returns an error wrapping metadata.ErrConflict when the row's location is
+// not from, or metadata.ErrNotFound when there is no row.
+func (s *Store) SetBlobLocation(ctx context.Context, d digest.Digest, from, to string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var current string
+		err := tx.QueryRowContext(ctx, `SELECT location FROM blobs WHERE digest = ?`, string(d)).Scan(&current)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("read location of blob %s: %w", d, err)
+		}
+		if current != from {
+			return fmt.Errorf("blob %s is at %q, not %q: %w", d, current, from, metadata.ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE blobs SET location = ? WHERE digest = ?`, to, string(d)); err != nil {
+			return fmt.Errorf("set location of blob %s: %w", d, err)
+		}
+		return nil
+	})
 }
 
 // findExisting runs query, which ends in "IN ", with batches of values as
@@ -225,8 +258,8 @@ func checkUnreferenced(ctx context.Context, tx *sql.Tx, d digest.Digest, before 
 	b := metadata.UnreferencedBlob{Digest: d}
 	var refcount int64
 	var zeroSince sql.NullInt64
-	const query = `SELECT size, refcount, zero_since FROM blobs WHERE digest = ?`
-	err := tx.QueryRowContext(ctx, query, string(d)).Scan(&b.Size, &refcount, &zeroSince)
+	const query = `SELECT size, location, refcount, zero_since FROM blobs WHERE digest = ?`
+	err := tx.QueryRowContext(ctx, query, string(d)).Scan(&b.Size, &b.Location, &refcount, &zeroSince)
 	if errors.Is(err, sql.ErrNoRows) {
 		return b, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
 	}

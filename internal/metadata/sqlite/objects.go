@@ -88,9 +88,9 @@ func storeObject(ctx context.Context, tx *sql.Tx, o *metadata.Object, cond metad
 
 	// Take the new reference before releasing the old one, so replacing an
 	// object with one of the same content never takes the count below 1.
-	const insertBlob = `INSERT INTO blobs (digest, size, created, refcount) VALUES (?, ?, ?, 1)
-		ON CONFLICT (digest) DO UPDATE SET refcount = refcount + 1`
-	if _, err := tx.ExecContext(ctx, insertBlob, string(o.Blob), o.Size, now.UTC().UnixNano()); err != nil {
+	const insertBlob = `INSERT INTO blobs (digest, size, created, refcount, location) VALUES (?, ?, ?, 1, ?)
+		ON CONFLICT (digest) DO UPDATE SET refcount = refcount + 1, location = ` + repairLocation
+	if _, err := tx.ExecContext(ctx, insertBlob, string(o.Blob), o.Size, now.UTC().UnixNano(), o.BlobLocation); err != nil {
 		return nil, fmt.Errorf("count reference to blob %s: %w", o.Blob, err)
 	}
 

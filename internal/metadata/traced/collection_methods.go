@@ -24,6 +24,22 @@ func (s *Store) FindBlobs(ctx context.Context, ds []digest.Digest) ([]digest.Dig
 	return result, err
 }
 
+// FindBlobLocations calls the wrapped store's FindBlobLocations inside a span.
+func (s *Store) FindBlobLocations(ctx context.Context, keys []string) ([]string, error) {
+	ctx, c := s.start(ctx, "metadata.FindBlobLocations")
+	result, err := s.next.FindBlobLocations(ctx, keys)
+	c.end(err)
+	return result, err
+}
+
+// SetBlobLocation calls the wrapped store's SetBlobLocation inside a span.
+func (s *Store) SetBlobLocation(ctx context.Context, d digest.Digest, from, to string) error {
+	ctx, c := s.start(ctx, "metadata.SetBlobLocation")
+	err := s.next.SetBlobLocation(ctx, d, from, to)
+	c.end(err)
+	return err
+}
+
 // ListUnreferencedBlobs calls the wrapped store's ListUnreferencedBlobs inside a span.
 func (s *Store) ListUnreferencedBlobs(ctx context.Context, before time.Time, after digest.Digest, limit int) ([]metadata.UnreferencedBlob, error) {
 	ctx, c := s.start(ctx, "metadata.ListUnreferencedBlobs")

@@ -31,6 +31,14 @@ func (s *Store) LookupBlob(ctx context.Context, repo string, d digest.Digest) (m
 	return result, err
 }
 
+// GetBlob calls the wrapped store's GetBlob inside a span.
+func (s *Store) GetBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error) {
+	ctx, c := s.start(ctx, "metadata.GetBlob")
+	result, err := s.next.GetBlob(ctx, d)
+	c.end(err)
+	return result, err
+}
+
 // StatBlob calls the wrapped store's StatBlob inside a span.
 func (s *Store) StatBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error) {
 	ctx, c := s.start(ctx, "metadata.StatBlob")

@@ -42,9 +42,9 @@ func (d *Driver) createUpload(ctx context.Context, key string) (*multipartUpload
 // nextPartNumber returns the number of the part that comes next.
 func (u *multipartUpload) nextPartNumber() int { return len(u.parts) + 1 }
 
-// uploadPart sends data as the next part.
-func (u *multipartUpload) uploadPart(ctx context.Context, data []byte) error {
-	number := u.nextPartNumber()
+// uploadPart sends data as part number, which must be the next part:
+// parts complete in order.
+func (u *multipartUpload) uploadPart(ctx context.Context, number int, data []byte) error {
 	if number > maxParts {
 		return fmt.Errorf("part %d exceeds the limit of %d parts of a multipart upload", number, maxParts)
 	}

@@ -21,11 +21,12 @@
 // replaces the key with it on Commit. Readers of the key see either the old
 // object or the new one, never a mix.
 //
-// A writer at offset 0 buffers one part in memory and streams the content as
-// a multipart upload, one part whenever the buffer fills. The part size grows
-// with the part number (see partSize), so the 10,000 parts that S3 allows
-// hold at least 1 TiB while a writer holds a single buffer of 8 MiB for the
-// first 7.8 GiB of content. Buffers come from a pool shared by all writers.
+// A writer at offset 0 fills one part in memory and streams the content as
+// a multipart upload, sending each full part in the background while it
+// fills the next. The part size grows with the part number (see partSize),
+// so the 10,000 parts that S3 allows hold at least 1 TiB while a writer
+// holds two buffers of 8 MiB for the first 7.8 GiB of content. Buffers come
+// from a pool shared by all writers.
 // Content that fits in the first buffer is sent with one PutObject instead.
 //
 // A writer at a positive offset continues the committed content of the key.

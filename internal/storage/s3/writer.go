@@ -58,8 +58,9 @@ func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.
 	return w, nil
 }
 
-// writer streams content into one key as a multipart upload, holding one
-// part in memory. It is not safe for concurrent use.
+// writer streams content into one key as a multipart upload. It sends each
+// full part in the background while Write fills the next one, so it holds
+// at most two parts in memory. It is not safe for concurrent use.
 type writer struct {
 	driver *Driver
 	// ctx is the context of the Writer call, under which Write sends parts.
@@ -75,6 +76,10 @@ type writer struct {
 	// before the first byte, and after a part when the next part has another size.
 	buf  *[]byte
 	fill int
+	// parts counts the parts sent or copied into upload so far.
+	parts int
+	// sending is the part upload in progress, or nil.
+	sending *partUpload
 	// err is the failure of a part upload. The writer cannot continue after it.
 	err    error
 	closed bool
@@ -115,7 +120,15 @@ func (w *writer) copyBase(ctx context.Context) error {
 		}
 	}
 	w.upload = upload
+	w.parts = len(upload.parts)
 	return nil
+}
+
+// partUpload is one part on its way to the store.
+type partUpload struct {
+	done chan struct{}
+	buf  *[]byte
+	err  error // set before done closes
 }
 
 // Write copies p into the part buffer, sending the buffer as the next part
@@ -153,16 +166,12 @@ func (w *writer) Write(p []byte) (int, error) {
 func (w *writer) Size() int64 { return w.size }
 
 // nextPartNumber returns the number of the part being filled.
-func (w *writer) nextPartNumber() int {
-	if w.upload == nil {
-		return 1
-	}
-	return w.upload.nextPartNumber()
-}
+func (w *writer) nextPartNumber() int { return w.parts + 1 }
 
-// sendPart sends the buffered bytes as the next part, starting the
-// multipart upload first when this is the first part. When the part after
-// it has another size, the buffer goes back to its pool.
+// sendPart starts sending the buffered bytes as the next part, in the
+// background, and starts the multipart upload first when this is the first
+// part. It waits for the part before, so one part at a time is on its way
+// and the parts complete in order. The next Write fills a new buffer.
 func (w *writer) sendPart(ctx context.Context) error {
 	if w.upload == nil {
 		upload, err := w.driver.createUpload(ctx, w.key)
@@ -171,15 +180,33 @@ func (w *writer) sendPart(ctx context.Context) error {
 		}
 		w.upload = upload
 	}
-	if err := w.upload.uploadPart(ctx, (*w.buf)[:w.fill]); err != nil {
+	if err := w.waitPart(); err != nil {
 		return err
 	}
 
-	w.fill = 0
-	if partSize(w.upload.nextPartNumber()) != int64(len(*w.buf)) {
-		w.releaseBuffer()
-	}
+	w.parts++
+	part := &partUpload{done: make(chan struct{}), buf: w.buf}
+	upload, number, data := w.upload, w.parts, (*w.buf)[:w.fill]
+	go func() {
+		defer close(part.done)
+		part.err = upload.uploadPart(ctx, number, data)
+	}()
+	w.sending = part
+	w.buf, w.fill = nil, 0
 	return nil
+}
+
+// waitPart waits for the part on its way, if any, returns its buffer to
+// the pool and returns its error.
+func (w *writer) waitPart() error {
+	part := w.sending
+	if part == nil {
+		return nil
+	}
+	<-part.done
+	w.sending = nil
+	putPartBuffer(part.buf)
+	return part.err
 }
 
 // Commit sends the last part and completes the multipart upload, or sends
@@ -221,6 +248,9 @@ func (w *writer) finish(ctx context.Context) error {
 		if err := w.sendPart(ctx); err != nil {
 			return err
 		}
+	}
+	if err := w.waitPart(); err != nil {
+		return err
 	}
 	return w.upload.complete(ctx)
 }
@@ -279,7 +309,10 @@ func (w *writer) Close() error {
 }
 
 // abort aborts the multipart upload, if one started, even when ctx is done.
+// It first waits for the part on its way, whose failure the abort reports
+// no more.
 func (w *writer) abort(ctx context.Context) error {
+	_ = w.waitPart()
 	if w.upload == nil {
 		return nil
 	}
@@ -294,8 +327,10 @@ func (w *writer) abort(ctx context.Context) error {
 	return nil
 }
 
-// releaseBuffer returns the part buffer to its pool.
+// releaseBuffer returns the part buffer to its pool, after waiting for the
+// part on its way, whose buffer goes back too.
 func (w *writer) releaseBuffer() {
+	_ = w.waitPart()
 	if w.buf != nil {
 		putPartBuffer(w.buf)
 		w.buf = nil
