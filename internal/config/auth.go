@@ -6,12 +6,33 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/cofferhq/coffer/internal/authz"
 )
 
 // Auth configures authentication beyond the root user.
 type Auth struct {
 	// OIDC accepts JWT access tokens of an OpenID Connect provider.
 	OIDC OIDC `yaml:"oidc"`
+	// Roles maps the provider's realm roles, client roles and groups to
+	// Coffer roles, which policy statements name as role:<name>.
+	Roles authz.RoleMapping `yaml:"roles"`
+	// Policies are the access statements of docs/policies.md. The root user
+	// may do everything without them; every other principal, the anonymous
+	// one included, may do only what they allow.
+	Policies []authz.Statement `yaml:"policies"`
+}
+
+// validateAccess checks auth.roles and auth.policies.
+func (a Auth) validateAccess() []error {
+	var errs []error
+	if err := a.Roles.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("auth.roles: %w", err))
+	}
+	if err := authz.Validate(a.Policies); err != nil {
+		errs = append(errs, fmt.Errorf("auth.policies: %w", err))
+	}
+	return errs
 }
 
 // OIDC configures validation of access tokens from Keycloak or another

@@ -129,6 +129,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.GC.validate()...)
 	errs = append(errs, c.Webhooks.validate()...)
 	errs = append(errs, c.Auth.OIDC.validate()...)
+	errs = append(errs, c.Auth.validateAccess()...)
 	for _, origin := range c.CORS.AllowedOrigins {
 		if origin != "*" && !strings.HasPrefix(origin, "http://") && !strings.HasPrefix(origin, "https://") {
 			check("cors.allowed_origins", fmt.Errorf("invalid origin %q: expected * or a scheme://host[:port] origin", origin))

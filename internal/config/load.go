@@ -233,6 +233,15 @@ func setFromString(field reflect.Value, value string) error {
 			return fmt.Errorf("invalid JSON array: %w", err)
 		}
 		field.Set(list.Elem())
+	case field.Kind() == reflect.Map:
+		// A map, such as auth.roles.groups, is a JSON object.
+		dec := yaml.NewDecoder(strings.NewReader(value))
+		dec.KnownFields(true)
+		m := reflect.New(field.Type())
+		if err := dec.Decode(m.Interface()); err != nil {
+			return fmt.Errorf("invalid JSON object: %w", err)
+		}
+		field.Set(m.Elem())
 	case field.Kind() == reflect.Int64 || field.Kind() == reflect.Int:
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil {

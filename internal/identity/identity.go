@@ -86,17 +86,32 @@ func NewAuthorizer(sources ...PolicySource) *Authorizer {
 // must reject the request as unavailable and never allow it.
 func (a *Authorizer) Decide(ctx context.Context, id Identity, req authz.Request) (authz.Decision, error) {
 	req.Principal = id.Principal
+	policy, err := a.Policy(ctx, id, req)
+	if err != nil {
+		return authz.Decision{}, err
+	}
+	return policy.Decide(req), nil
+}
+
+// Policy returns the policy of id for the given requests: the statements
+// that every source supplies for any of them, narrowed by the identity's
+// restriction. The registry token service decides the scopes of one token
+// request against it with authz.GrantScopes.
+func (a *Authorizer) Policy(ctx context.Context, id Identity, reqs ...authz.Request) (authz.Policy, error) {
 	var statements []authz.Statement
-	for _, source := range a.sources {
-		s, err := source.Statements(ctx, req)
-		if err != nil {
-			return authz.Decision{}, fmt.Errorf("read policy statements for %s on %s: %w", req.Action, req.Resource, err)
+	for _, req := range reqs {
+		req.Principal = id.Principal
+		for _, source := range a.sources {
+			s, err := source.Statements(ctx, req)
+			if err != nil {
+				return authz.Policy{}, fmt.Errorf("read policy statements for %s on %s: %w", req.Action, req.Resource, err)
+			}
+			statements = append(statements, s...)
 		}
-		statements = append(statements, s...)
 	}
 	policy := authz.Policy{Statements: statements}
 	if id.Restriction != nil {
 		policy = authz.Narrow(policy, *id.Restriction)
 	}
-	return policy.Decide(req), nil
+	return policy, nil
 }

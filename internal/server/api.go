@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer/internal/authn"
+	"github.com/cofferhq/coffer/internal/authn/oidc"
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/httpapi/admin"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
@@ -30,6 +31,7 @@ type apiSubsystem struct {
 	metadata *metadataSubsystem
 	root     *authn.Root
 	bearer   middleware.BearerAuthenticator // nil unless auth.oidc is set
+	verifier *oidc.Verifier                 // nil unless auth.oidc is set
 	life     *lifecycle
 	metrics  *serverMetrics
 	// webhooks is nil when webhooks are disabled.
@@ -65,7 +67,13 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}
-	handler := a.routes(oci.New(reg), routed(adminHandler))
+	ociHandler := oci.New(reg)
+	access, err := newOCIAccess(ctx, a.cfg, a.root, a.verifier)
+	if err != nil {
+		return err
+	}
+	ociHandler.RequireAccess(access)
+	handler := a.routes(ociHandler, routed(adminHandler))
 
 	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)
 	if err != nil {
@@ -80,7 +88,7 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 // "/v2/a/../b" before the OCI handler could reject them.
 func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handler {
 	httpMetrics := a.metrics.httpMetrics()
-	ociAPI := middleware.Metrics(httpMetrics, "oci", middleware.RequireBasic(a.root, oci.Challenge, ociHandler))
+	ociAPI := middleware.Metrics(httpMetrics, "oci", ociHandler)
 	cors := middleware.CORSOptions{AllowedOrigins: a.cfg.CORS.AllowedOrigins, MaxAge: a.cfg.CORS.MaxAge}
 	adminAuth := middleware.RequireBasic(a.root, admin.Challenge, adminHandler)
 	if a.bearer != nil {

@@ -32,6 +32,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, life: life, metrics: metrics, tracing: tracing}
 	life.all = []Subsystem{tracing, storage, meta}
 	if b, ok := bearer.(oidcBearer); ok {
+		api.verifier = b.verifier
 		life.all = append(life.all, &oidcSubsystem{verifier: b.verifier})
 	}
 	if cfg.Webhooks.Enabled {
