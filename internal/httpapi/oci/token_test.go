@@ -264,7 +264,7 @@ func TestTokenRejectedOnV2(t *testing.T) {
 		"empty":               "",
 		"bad base64 header":   "!!!." + parts[1] + "." + parts[2],
 		"registry token kid":  base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","kid":"coffer-registry-x"}`)) + "." + parts[1] + "." + parts[2],
-		"leading zero period": base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","kid":"coffer-registry-0` + strings.TrimPrefix(kidOf(t, parts[0]), "coffer-registry-") + `"}`)) + "." + parts[1] + "." + parts[2],
+		"leading zero period": base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","kid":"coffer-registry-0`+strings.TrimPrefix(kidOf(t, parts[0]), "coffer-registry-")+`"}`)) + "." + parts[1] + "." + parts[2],
 	}
 	for name, token := range cases {
 		resp := s.do(t, http.MethodGet, "/v2/team/app/tags/list", bearerHeader(token), nil)
