@@ -4,7 +4,8 @@ import (
 	"github.com/cofferhq/coffer/internal/authz"
 )
 
-// ScopeRequest is one policy request that a token scope stands for.
+// ScopeRequest is the action and resource of one policy request that a
+// token scope requires.
 type ScopeRequest struct {
 	Action   string
 	Resource string
@@ -44,7 +45,7 @@ func ScopeRequests(scopeType, name, action string) []ScopeRequest {
 
 // accessStatements turns a token's access claim into the statements of its
 // restriction: an Allow of exactly the granted actions on the granted
-// resources, for whoever holds the token, anonymous included.
+// resources, for any holder of the token, anonymous included.
 func accessStatements(access []Access) []authz.Statement {
 	statements := []authz.Statement{}
 	for _, entry := range access {

@@ -151,8 +151,8 @@ func mac(key []byte, signingInput string) []byte {
 	return m.Sum(nil)
 }
 
-// Resolve verifies a registry token and returns the identity it stands
-// for: the principal it was issued to, restricted to its access claim. It
+// Resolve verifies a registry token and returns its identity: the
+// principal it was issued to, restricted to its access claim. It
 // returns ErrNotRegistryToken for a token whose kid Coffer never issues,
 // and an error wrapping authn.ErrInvalidCredentials for a registry token
 // that is forged, expired, not yet valid or issued for another service.

@@ -16,10 +16,9 @@ import (
 // parameter of challenges and token requests and the aud of registry tokens.
 const registryService = "coffer"
 
-// newOCIAccess builds the authentication and authorization of the OCI API:
-// the identity resolver over the root user and, when auth.oidc is set, the
-// OIDC verifier; the authorizer over auth.policies; and the registry token
-// service.
+// newOCIAccess builds the authentication and authorization of the OCI API.
+// The identity resolver checks the root user and, when auth.oidc is set,
+// OIDC access tokens. The authorizer decides with auth.policies.
 //
 // The signing keys of registry tokens are derived from the root user's name
 // and password, which every replica of one deployment shares (see

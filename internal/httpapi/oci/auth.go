@@ -176,7 +176,7 @@ func quoteEscape(s string) string {
 }
 
 // routeAction returns the policy action that a route and method need, or ""
-// for a method the route does not serve (the route then answers 405).
+// for a method the route does not serve (the route then returns 405).
 func routeAction(kind routeKind, method string) string {
 	read := method == http.MethodGet || method == http.MethodHead
 	switch kind {
@@ -210,9 +210,9 @@ func routeAction(kind routeKind, method string) string {
 	return ""
 }
 
-// routeScope returns the token scope that a challenge for the route asks
-// for, or "" for the base route and invalid names. Push routes ask for pull
-// too, as clients need both to upload.
+// routeScope returns the token scope that a challenge for the route
+// requests, or "" for the base route and invalid names. Push routes request
+// pull too, because clients need both to upload.
 func routeScope(rt route, method string) string {
 	if rt.kind == routeCatalog {
 		return "registry:catalog:*"
@@ -233,8 +233,8 @@ func routeScope(rt route, method string) string {
 
 // authorize decides the route's action for the request's identity and
 // writes the rejection when it is denied. A denial that a wider token would
-// lift, and any denial of an anonymous request, gets a 401 challenge so the
-// client can fetch a token with the scope; other denials get 403 DENIED.
+// lift, and any denial of an anonymous request, gets a 401 challenge, so the
+// client can fetch a token with the scope. Other denials get 403 DENIED.
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, rt route) bool {
 	action := routeAction(rt.kind, r.Method)
 	if action == "" {

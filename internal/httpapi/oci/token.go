@@ -27,7 +27,7 @@ const (
 
 // tokenResponse is the body of a successful token request. GET requests
 // get both token and access_token, as the registry token specification
-// asks; the OAuth 2 form (POST) gets access_token and scope.
+// describes. The OAuth 2 form (POST) gets access_token and scope.
 type tokenResponse struct {
 	Token       string `json:"token,omitempty"`
 	AccessToken string `json:"access_token"`
