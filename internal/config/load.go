@@ -226,22 +226,10 @@ func setFromString(field reflect.Value, value string) error {
 	case field.Kind() == reflect.Slice && field.Type().Elem().Kind() == reflect.Struct:
 		// A list of records, such as webhooks.subscriptions, is a JSON
 		// array, which the strict YAML decoder reads as well.
-		dec := yaml.NewDecoder(strings.NewReader(value))
-		dec.KnownFields(true)
-		list := reflect.New(field.Type())
-		if err := dec.Decode(list.Interface()); err != nil {
-			return fmt.Errorf("invalid JSON array: %w", err)
-		}
-		field.Set(list.Elem())
+		return decodeJSON(field, value, "array")
 	case field.Kind() == reflect.Map:
 		// A map, such as auth.roles.groups, is a JSON object.
-		dec := yaml.NewDecoder(strings.NewReader(value))
-		dec.KnownFields(true)
-		m := reflect.New(field.Type())
-		if err := dec.Decode(m.Interface()); err != nil {
-			return fmt.Errorf("invalid JSON object: %w", err)
-		}
-		field.Set(m.Elem())
+		return decodeJSON(field, value, "object")
 	case field.Kind() == reflect.Int64 || field.Kind() == reflect.Int:
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil {
@@ -257,5 +245,18 @@ func setFromString(field reflect.Value, value string) error {
 	default:
 		return fmt.Errorf("unsupported field type %s", field.Type())
 	}
+	return nil
+}
+
+// decodeJSON sets field from a JSON value of the given kind ("array" or
+// "object"), read with the strict YAML decoder.
+func decodeJSON(field reflect.Value, value, kind string) error {
+	dec := yaml.NewDecoder(strings.NewReader(value))
+	dec.KnownFields(true)
+	v := reflect.New(field.Type())
+	if err := dec.Decode(v.Interface()); err != nil {
+		return fmt.Errorf("invalid JSON %s: %w", kind, err)
+	}
+	field.Set(v.Elem())
 	return nil
 }

@@ -93,17 +93,18 @@ func TestTokenGrantsRequestedAndAllowed(t *testing.T) {
 		{"writer", "repository:team/app:tag unknown:x:pull", ""},
 	}
 	for _, c := range cases {
-		if got := s.grantedScope(t, c.user, testUserPasswords[c.user]+passwordIfRoot(c.user), c.scope); got != c.want {
+		if got := s.grantedScope(t, c.user, passwordOf(c.user), c.scope); got != c.want {
 			t.Errorf("%s requests %q: granted %q, want %q", c.user, c.scope, got, c.want)
 		}
 	}
 }
 
-func passwordIfRoot(user string) string {
+// passwordOf returns the password of root or of a test user.
+func passwordOf(user string) string {
 	if user == testUser {
 		return testPassword
 	}
-	return ""
+	return testUserPasswords[user]
 }
 
 func TestTokenEndpointRejects(t *testing.T) {
@@ -153,7 +154,7 @@ func TestTokenPushAndPull(t *testing.T) {
 	s := newTestServer(t)
 	data := []byte("pushed with a registry token")
 	d := sha256Digest(data)
-	token := s.fetchToken(t, "writer", testUserPasswords["writer"], "repository:team/app:pull,push")
+	token := s.fetchToken(t, "writer", passwordOf("writer"), "repository:team/app:pull,push")
 
 	s.run(t, []exchange{
 		{name: "base with the token", method: http.MethodGet, path: "/v2/", header: bearerHeader(token), status: http.StatusOK},
@@ -181,13 +182,13 @@ func decisionEqual(a, b audit.Decision) bool {
 	return a.Action == b.Action && a.Resource == b.Resource && a.Effect == b.Effect && a.Reason == b.Reason && slices.Equal(a.StatementIDs, b.StatementIDs)
 }
 
-func TestTokenPullOnlyRefusesPush(t *testing.T) {
+func TestTokenPullOnlyRejectsPush(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)
 	data := []byte("a reader cannot push this")
 	d := sha256Digest(data)
 	// The reader asks for push too, but the token grants pull only.
-	token := s.fetchToken(t, "reader", testUserPasswords["reader"], "repository:team/app:pull,push")
+	token := s.fetchToken(t, "reader", passwordOf("reader"), "repository:team/app:pull,push")
 	s.run(t, []exchange{
 		{name: "push start", method: http.MethodPost, path: "/v2/team/app/blobs/uploads/", header: bearerHeader(token),
 			status: http.StatusForbidden, code: "DENIED"},
@@ -197,7 +198,7 @@ func TestTokenPullOnlyRefusesPush(t *testing.T) {
 			status: http.StatusForbidden, code: "DENIED"},
 		{name: "pull is allowed", method: http.MethodGet, path: "/v2/team/app/tags/list", header: bearerHeader(token),
 			status: http.StatusNotFound, code: "NAME_UNKNOWN"},
-		{name: "basic push", method: http.MethodPost, path: "/v2/team/app/blobs/uploads/", header: basicHeader("reader", testUserPasswords["reader"]),
+		{name: "basic push", method: http.MethodPost, path: "/v2/team/app/blobs/uploads/", header: basicHeader("reader", passwordOf("reader")),
 			status: http.StatusForbidden, code: "DENIED"},
 	})
 	s.checkNoRepository(t, "team/app")
@@ -206,7 +207,7 @@ func TestTokenPullOnlyRefusesPush(t *testing.T) {
 func TestTokenNarrowerThanPolicy(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)
-	token := s.fetchToken(t, "writer", testUserPasswords["writer"], "repository:team/app:pull")
+	token := s.fetchToken(t, "writer", passwordOf("writer"), "repository:team/app:pull")
 	s.run(t, []exchange{
 		{name: "push with a pull token", method: http.MethodPost, path: "/v2/team/app/blobs/uploads/", header: bearerHeader(token),
 			status: http.StatusUnauthorized, code: "UNAUTHORIZED",
@@ -306,7 +307,7 @@ func TestTokenCrossRepositoryMount(t *testing.T) {
 			t.Fatalf("root push to %s: status %d", repo, resp.status)
 		}
 	}
-	token := s.fetchToken(t, "writer", testUserPasswords["writer"], "repository:team/app:pull,push", "repository:private/src:pull", "repository:other/src:pull")
+	token := s.fetchToken(t, "writer", passwordOf("writer"), "repository:team/app:pull,push", "repository:private/src:pull", "repository:other/src:pull")
 	s.run(t, []exchange{
 		{name: "mount without pull on the source", method: http.MethodPost, path: "/v2/team/app/blobs/uploads/?mount=" + d + "&from=private/src",
 			header: bearerHeader(token), status: http.StatusAccepted, want: map[string]string{"Location": "/v2/team/app/blobs/uploads/*"}},
@@ -321,7 +322,7 @@ func TestTokenCrossRepositoryMount(t *testing.T) {
 func TestTokenRepositoryNames(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)
-	token := s.fetchToken(t, "writer", testUserPasswords["writer"], "repository:team/app:pull,push")
+	token := s.fetchToken(t, "writer", passwordOf("writer"), "repository:team/app:pull,push")
 	for _, path := range []string{
 		"/v2/team/../app/tags/list",
 		"/v2/team/%2e%2e/app/tags/list",
@@ -329,7 +330,7 @@ func TestTokenRepositoryNames(t *testing.T) {
 		"/v2/Team/App/tags/list",
 		"/v2/team/app%2F/blobs/uploads/",
 	} {
-		for _, header := range []map[string]string{bearerHeader(token), basicHeader("writer", testUserPasswords["writer"])} {
+		for _, header := range []map[string]string{bearerHeader(token), basicHeader("writer", passwordOf("writer"))} {
 			resp := s.do(t, http.MethodGet, path, header, nil)
 			checkStatus(t, path, resp, http.StatusBadRequest)
 			checkErrorCode(t, path, resp, "NAME_INVALID")
