@@ -3,7 +3,6 @@ package registrytoken
 import (
 	"errors"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,13 +11,11 @@ import (
 	"github.com/cofferhq/coffer/internal/identity"
 )
 
-var testKeys = sync.OnceValue(func() *Keys {
-	keys, err := DeriveKeys([]byte("test secret"), time.Hour)
-	if err != nil {
-		panic(err)
-	}
-	return keys
-})
+// testKeys skips the scrypt derivation, which takes seconds under the race
+// detector; TestDeriveKeysAgree covers it.
+func testKeys() *Keys {
+	return &Keys{master: []byte("0123456789abcdef0123456789abcdef"), rotation: time.Hour}
+}
 
 // serviceAt returns a service whose clock reads *now.
 func serviceAt(now *time.Time) *Service {
