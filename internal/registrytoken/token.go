@@ -156,6 +156,10 @@ func mac(key []byte, signingInput string) []byte {
 // returns ErrNotRegistryToken for a token whose kid Coffer never issues,
 // and an error wrapping authn.ErrInvalidCredentials for a registry token
 // that is forged, expired, not yet valid or issued for another service.
+//
+// NOTE: Resolve does not look the credential up again, so the tokens that a
+// since-revoked personal access token or robot obtained stay valid until
+// they expire, at most DefaultLifetime later.
 func (s *Service) Resolve(token string) (identity.Identity, error) {
 	claims, err := s.verify(token)
 	if err != nil {
