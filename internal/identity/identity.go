@@ -86,7 +86,8 @@ func NewAuthorizer(sources ...PolicySource) *Authorizer {
 // set from id. An error means a source could not be read, so the caller
 // must reject the request as unavailable and never allow it.
 func (a *Authorizer) Decide(ctx context.Context, id Identity, req authz.Request) (authz.Decision, error) {
-	policy, req, err := a.policy(ctx, id, req)
+	req.Principal = id.Principal
+	policy, err := a.Policy(ctx, id, req)
 	if err != nil {
 		return authz.Decision{}, err
 	}
@@ -97,7 +98,8 @@ func (a *Authorizer) Decide(ctx context.Context, id Identity, req authz.Request)
 // the decision lists, from the base policy and the restriction, so that a
 // caller can show why a request was allowed or denied.
 func (a *Authorizer) Explain(ctx context.Context, id Identity, req authz.Request) (authz.Decision, []authz.Statement, error) {
-	policy, req, err := a.policy(ctx, id, req)
+	req.Principal = id.Principal
+	policy, err := a.Policy(ctx, id, req)
 	if err != nil {
 		return authz.Decision{}, nil, err
 	}
@@ -115,21 +117,25 @@ func (a *Authorizer) Explain(ctx context.Context, id Identity, req authz.Request
 	return d, decisive, nil
 }
 
-// policy collects the statements of every source for req and narrows them
-// with id's restriction.
-func (a *Authorizer) policy(ctx context.Context, id Identity, req authz.Request) (authz.Policy, authz.Request, error) {
-	req.Principal = id.Principal
+// Policy returns the policy of id for the given requests: the statements
+// that every source supplies for any of them, narrowed by the identity's
+// restriction. The registry token service decides the scopes of one token
+// request against it with authz.GrantScopes.
+func (a *Authorizer) Policy(ctx context.Context, id Identity, reqs ...authz.Request) (authz.Policy, error) {
 	var statements []authz.Statement
-	for _, source := range a.sources {
-		s, err := source.Statements(ctx, req)
-		if err != nil {
-			return authz.Policy{}, req, fmt.Errorf("read policy statements for %s on %s: %w", req.Action, req.Resource, err)
+	for _, req := range reqs {
+		req.Principal = id.Principal
+		for _, source := range a.sources {
+			s, err := source.Statements(ctx, req)
+			if err != nil {
+				return authz.Policy{}, fmt.Errorf("read policy statements for %s on %s: %w", req.Action, req.Resource, err)
+			}
+			statements = append(statements, s...)
 		}
-		statements = append(statements, s...)
 	}
 	policy := authz.Policy{Statements: statements}
 	if id.Restriction != nil {
 		policy = authz.Narrow(policy, *id.Restriction)
 	}
-	return policy, req, nil
+	return policy, nil
 }

@@ -78,7 +78,13 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	}
 	trustStatus := supplychain.NewStatusService(a.metadata.store, blobReader{blobs}, time.Now, a.logger)
 	adminHandler.EnableTrust(a.metadata.store, trustStatus)
-	handler := a.routes(oci.New(reg), routed(adminHandler))
+	ociHandler := oci.New(reg)
+	access, err := newOCIAccess(ctx, a.root, a.identity)
+	if err != nil {
+		return err
+	}
+	ociHandler.RequireAccess(access)
+	handler := a.routes(ociHandler, routed(adminHandler))
 
 	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)
 	if err != nil {
@@ -93,8 +99,7 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 // "/v2/a/../b" before the OCI handler could reject them.
 func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handler {
 	httpMetrics := a.metrics.httpMetrics()
-	ociAuth := middleware.RequireBasic(a.root, oci.Challenge, ociHandler)
-	ociAPI := middleware.Metrics(httpMetrics, "oci", a.limits.Handler("oci", middleware.FailedBasicLogin, oci.Reject, ociAuth))
+	ociAPI := middleware.Metrics(httpMetrics, "oci", a.limits.Handler("oci", middleware.FailedBasicLogin, oci.Reject, ociHandler))
 	cors := middleware.CORSOptions{AllowedOrigins: a.cfg.CORS.AllowedOrigins, MaxAge: a.cfg.CORS.MaxAge}
 	adminAuth := middleware.Authenticate(a.identity.resolver, admin.Challenge, admin.RejectBearer, oidc.Reason, adminHandler)
 	adminLimited := a.limits.Handler("admin", middleware.FailedBasicLogin, admin.Reject, adminAuth)

@@ -7,7 +7,7 @@ import (
 )
 
 // TestRegistryBasicAuth checks the /v2/ challenge and that clients without the root
-// credentials are rejected.
+// credentials are rejected. The challenge sends clients to the token endpoint.
 func TestRegistryBasicAuth(t *testing.T) {
 	srv := startCoffer(t)
 
@@ -15,7 +15,7 @@ func TestRegistryBasicAuth(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("GET /v2/ without credentials returned %d, expected 401", resp.StatusCode)
 	}
-	if got, want := resp.Header.Get("WWW-Authenticate"), `Basic realm="coffer"`; got != want {
+	if got, want := resp.Header.Get("WWW-Authenticate"), `Bearer realm="http://`+srv.addr+`/v2/token",service="coffer"`; got != want {
 		t.Errorf("GET /v2/ without credentials: WWW-Authenticate = %q, expected %q", got, want)
 	}
 

@@ -131,15 +131,7 @@ func (tb *toolbox) runLines(name string, args ...string) []string {
 // fails when the client exits with status 0.
 func (tb *toolbox) mustFail(name string, args ...string) string {
 	tb.t.Helper()
-	inv := invocation{name: name, args: args}
-	stdout, stderr, err := tb.exec(inv)
-	if err == nil {
-		tb.t.Fatalf("%s succeeded, expected it to fail\nstdout:\n%s\nstderr:\n%s", commandLine(inv), stdout, stderr)
-	}
-	if !isExitError(err) {
-		tb.t.Fatalf("%s did not run: %v", commandLine(inv), err)
-	}
-	return string(stderr)
+	return tb.mustFailWith(invocation{name: name, args: args})
 }
 
 // craneLogin stores the root credentials in the private Docker configuration, which crane
@@ -188,4 +180,18 @@ func nonEmptyLines(text string) []string {
 		}
 	}
 	return lines
+}
+
+// mustFailWith runs a client that is expected to fail and returns its standard error. The
+// test fails when the client exits with status 0.
+func (tb *toolbox) mustFailWith(inv invocation) string {
+	tb.t.Helper()
+	stdout, stderr, err := tb.exec(inv)
+	if err == nil {
+		tb.t.Fatalf("%s succeeded, expected it to fail\nstdout:\n%s\nstderr:\n%s", commandLine(inv), stdout, stderr)
+	}
+	if !isExitError(err) {
+		tb.t.Fatalf("%s did not run: %v", commandLine(inv), err)
+	}
+	return string(stderr)
 }

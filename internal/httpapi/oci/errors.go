@@ -46,6 +46,8 @@ var errorTable = []struct {
 	{registry.ErrNotAcceptable, errorCode{"MANIFEST_UNKNOWN", http.StatusNotFound}},
 	{registry.ErrPaginationInvalid, errorCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest}},
 	{errUnauthorized, errorCode{"UNAUTHORIZED", http.StatusUnauthorized}},
+	{errDenied, errorCode{"DENIED", http.StatusForbidden}},
+	{errAuthUnavailable, errorCode{"UNAVAILABLE", http.StatusServiceUnavailable}},
 	{errUnsupported, errorCode{"UNSUPPORTED", http.StatusMethodNotAllowed}},
 	{errNotFound, errorCode{"NOT_FOUND", http.StatusNotFound}},
 	// The backend's failures come after the domain's, which name the cause
@@ -93,7 +95,7 @@ func lookupCode(err error) (errorCode, bool) {
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, known := lookupCode(err)
 	message := err.Error()
-	if code == codeTooManyRequests || code == codeUnavailable {
+	if errors.Is(err, storage.ErrThrottled) || errors.Is(err, storage.ErrUnavailable) {
 		message = unavailable(w, r, err)
 	}
 	if !known && r.Context().Err() != nil {
@@ -127,12 +129,4 @@ func unavailable(w http.ResponseWriter, r *http.Request, err error) string {
 		return "the storage backend is throttling requests; retry after " + seconds + " seconds"
 	}
 	return "the storage backend is unavailable; retry after " + seconds + " seconds"
-}
-
-// Challenge rejects a request without valid credentials with 401 and a
-// Basic challenge, as OCI clients expect before they send credentials.
-func Challenge(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
-	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
-	writeError(w, r, errUnauthorized)
 }

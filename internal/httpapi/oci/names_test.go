@@ -11,26 +11,34 @@ import (
 func TestBaseAndAuthentication(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)
-	challenge := map[string]string{
-		"WWW-Authenticate":                `Basic realm="coffer"`,
-		"Docker-Distribution-API-Version": "registry/2.0",
+	challenge := func(extra string) map[string]string {
+		return map[string]string{
+			"WWW-Authenticate":                `Bearer realm="` + s.url + `/v2/token",service="coffer"` + extra,
+			"Docker-Distribution-API-Version": "registry/2.0",
+		}
 	}
 	basic := func(user, password string) map[string]string {
 		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}
 	}
 	s.run(t, []exchange{
 		{name: "no credentials", method: http.MethodGet, path: "/v2/", header: map[string]string{"Authorization": "-"},
-			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge},
+			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge("")},
 		{name: "wrong password", method: http.MethodGet, path: "/v2/", header: basic(testUser, "password124"),
-			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge},
+			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge("")},
 		{name: "wrong user", method: http.MethodGet, path: "/v2/", header: basic("root", testPassword),
-			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge},
-		{name: "bearer instead of basic", method: http.MethodGet, path: "/v2/", header: map[string]string{"Authorization": "Bearer abc"},
-			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge},
+			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge("")},
+		{name: "malformed bearer", method: http.MethodGet, path: "/v2/", header: map[string]string{"Authorization": "Bearer abc"},
+			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge(`,error="invalid_token"`)},
+		{name: "unknown scheme", method: http.MethodGet, path: "/v2/", header: map[string]string{"Authorization": "Digest abc"},
+			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge("")},
 		{name: "no credentials below /v2/", method: http.MethodGet, path: "/v2/some/repo/tags/list", header: map[string]string{"Authorization": "-"},
-			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge},
+			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge(`,scope="repository:some/repo:pull"`)},
 		{name: "no credentials on a push", method: http.MethodPost, path: "/v2/some/repo/blobs/uploads/", header: map[string]string{"Authorization": "-"},
-			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge},
+			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge(`,scope="repository:some/repo:pull,push"`)},
+		{name: "no credentials on a delete", method: http.MethodDelete, path: "/v2/some/repo/manifests/latest", header: map[string]string{"Authorization": "-"},
+			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge(`,scope="repository:some/repo:delete"`)},
+		{name: "no credentials on the catalog", method: http.MethodGet, path: "/v2/_catalog", header: map[string]string{"Authorization": "-"},
+			status: http.StatusUnauthorized, code: "UNAUTHORIZED", want: challenge(`,scope="registry:catalog:*"`)},
 		{name: "base", method: http.MethodGet, path: "/v2/", status: http.StatusOK, wantBody: []byte("{}"),
 			want: map[string]string{"Content-Type": "application/json", "Docker-Distribution-API-Version": "registry/2.0", "WWW-Authenticate": ""}},
 		{name: "base without slash", method: http.MethodGet, path: "/v2", status: http.StatusOK, wantBody: []byte("{}")},

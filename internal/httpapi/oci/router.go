@@ -12,10 +12,12 @@ import (
 // Handler serves /v2/ and everything below it.
 type Handler struct {
 	reg *registry.Registry
+	// access is nil until RequireAccess turns access control on.
+	access *Access
 }
 
-// New returns the OCI API handler over reg. Authentication happens in
-// middleware before it.
+// New returns the OCI API handler over reg, without access control until
+// RequireAccess.
 func New(reg *registry.Registry) *Handler {
 	return &Handler{reg: reg}
 }
@@ -39,6 +41,7 @@ const (
 	routeUploadStart
 	routeUpload
 	routeReferrers
+	routeToken
 )
 
 // parseRoute splits a /v2/ path into repository name and target. It works
@@ -55,6 +58,9 @@ func parseRoute(escapedPath string) route {
 	p = strings.TrimPrefix(p, "/")
 	if p == "_catalog" {
 		return route{kind: routeCatalog}
+	}
+	if p == "token" {
+		return route{kind: routeToken}
 	}
 	if name, ok := strings.CutSuffix(p, "/tags/list"); ok {
 		return route{kind: routeTags, name: name}
@@ -102,6 +108,7 @@ var operations = map[routeKind]map[string]string{
 		http.MethodPut: "upload_complete", http.MethodDelete: "upload_cancel",
 	},
 	routeReferrers: {http.MethodGet: "referrers"},
+	routeToken:     {http.MethodGet: "token", http.MethodPost: "token"},
 }
 
 // routeTemplates names each route for span names; the repository name,
@@ -115,6 +122,7 @@ var routeTemplates = map[routeKind]string{
 	routeUploadStart: "/v2/{name}/blobs/uploads/",
 	routeUpload:      "/v2/{name}/blobs/uploads/{uuid}",
 	routeReferrers:   "/v2/{name}/referrers/{digest}",
+	routeToken:       tokenPath,
 }
 
 func operationName(kind routeKind, method string) string {
@@ -133,14 +141,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		middleware.SetRoute(r, template)
 	}
 
+	if h.access != nil {
+		if rt.kind == routeToken {
+			h.serveToken(w, r)
+			return
+		}
+		var ok bool
+		if r, ok = h.authenticate(w, r, rt); !ok {
+			return
+		}
+	}
+
 	switch rt.kind {
-	case routeUnknown:
+	case routeUnknown, routeToken:
 		writeError(w, r, errNotFound)
 		return
 	case routeBase:
 		h.methods(w, r, map[string]http.HandlerFunc{http.MethodGet: h.base, http.MethodHead: h.base})
 		return
 	case routeCatalog:
+		if h.access != nil && !h.authorize(w, r, rt) {
+			return
+		}
 		h.methods(w, r, map[string]http.HandlerFunc{http.MethodGet: h.catalog})
 		return
 	}
@@ -151,6 +173,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.ContainsRune(rt.target, '%') {
 		writeError(w, r, errNotFound)
+		return
+	}
+	if h.access != nil && !h.authorize(w, r, rt) {
 		return
 	}
 	h.dispatch(w, r, rt)

@@ -19,10 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cofferhq/coffer/internal/authn"
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
-	"github.com/cofferhq/coffer/internal/httpapi/oci"
 	"github.com/cofferhq/coffer/internal/metadata/sqlite"
 	"github.com/cofferhq/coffer/internal/registry"
 	"github.com/cofferhq/coffer/internal/storage/memory"
@@ -46,6 +44,7 @@ type testServer struct {
 	addr   string // host:port of the listener, for raw connections
 	driver *memory.Driver
 	blobs  *blob.Store
+	audit  *auditRecords
 }
 
 func newTestServer(t *testing.T) *testServer {
@@ -59,14 +58,10 @@ func newTestServer(t *testing.T) *testServer {
 	driver := memory.New()
 	blobs := blob.New(driver, store)
 	reg := registry.New(store, blobs, testMaxManifestBytes)
-	root, err := authn.LoadRoot(t.TempDir(), testUser, testPassword, io.Discard)
-	if err != nil {
-		t.Fatalf("load root credentials: %v", err)
-	}
-
 	// The same layers as cofferd's API routes: access log, panic recovery,
-	// then Basic authentication in front of the OCI handler.
-	api := middleware.RequireBasic(root, oci.Challenge, oci.New(reg))
+	// the audit record, then the OCI handler with access control.
+	api := newProtectedAPI(t, reg)
+	records := &auditRecords{}
 	top := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/") {
 			api.ServeHTTP(w, r)
@@ -74,9 +69,9 @@ func newTestServer(t *testing.T) *testServer {
 		}
 		http.NotFound(w, r)
 	})
-	srv := httptest.NewServer(middleware.Logging(slog.New(slog.DiscardHandler), middleware.Recover(top)))
+	srv := httptest.NewServer(middleware.Logging(slog.New(slog.DiscardHandler), middleware.Recover(records.wrap(top))))
 	t.Cleanup(srv.Close)
-	return &testServer{url: srv.URL, addr: srv.Listener.Addr().String(), driver: driver, blobs: blobs}
+	return &testServer{url: srv.URL, addr: srv.Listener.Addr().String(), driver: driver, blobs: blobs, audit: records}
 }
 
 // response is a fully read HTTP response.

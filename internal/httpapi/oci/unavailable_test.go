@@ -14,10 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cofferhq/coffer/internal/authn"
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
-	"github.com/cofferhq/coffer/internal/httpapi/oci"
 	"github.com/cofferhq/coffer/internal/metadata/sqlite"
 	"github.com/cofferhq/coffer/internal/registry"
 	"github.com/cofferhq/coffer/internal/storage"
@@ -108,12 +106,7 @@ func newOutageServer(t *testing.T, opts reliable.Options) (*testServer, *outageD
 	opts.Now = func() time.Time { return now }
 	blobs := blob.New(reliable.Wrap(backend, opts), store)
 	reg := registry.New(store, blobs, testMaxManifestBytes)
-	root, err := authn.LoadRoot(t.TempDir(), testUser, testPassword, io.Discard)
-	if err != nil {
-		t.Fatalf("load root credentials: %v", err)
-	}
-
-	api := middleware.RequireBasic(root, oci.Challenge, oci.New(reg))
+	api := newProtectedAPI(t, reg)
 	srv := httptest.NewServer(middleware.Logging(slog.New(slog.DiscardHandler), middleware.Recover(api)))
 	t.Cleanup(srv.Close)
 	return &testServer{url: srv.URL, addr: srv.Listener.Addr().String(), driver: mem, blobs: blobs}, backend

@@ -35,8 +35,11 @@ func (h *Handler) startUpload(w http.ResponseWriter, r *http.Request, rt route) 
 
 // tryMount mounts a blob from another repository and reports whether it
 // wrote a response. Without from, any repository holding the blob is the source
-// (an anonymous mount). When no source holds the blob, the caller falls
-// back to a new upload session, as the specification requires.
+// (an anonymous mount). When no source holds the blob, or the client may not
+// pull from the source, the caller falls back to a new upload session, as
+// the specification requires. With access control on, only root mounts
+// without from, because an anonymous mount could copy a blob out of a
+// repository that the client may not read.
 func (h *Handler) tryMount(w http.ResponseWriter, r *http.Request, name, mount, from string) bool {
 	d, err := registry.ParseDigest(mount)
 	if err != nil {
@@ -45,6 +48,20 @@ func (h *Handler) tryMount(w http.ResponseWriter, r *http.Request, name, mount, 
 	}
 	if from != "" && registry.ValidateName(from) != nil {
 		return false
+	}
+	if from == "" && !h.mayMountAnywhere(r) {
+		return false
+	}
+	if from != "" {
+		allowed, err := h.mayPull(r, from)
+		if err != nil {
+			w.Header().Set("Retry-After", authRetryAfter)
+			writeError(w, r, errAuthUnavailable)
+			return true
+		}
+		if !allowed {
+			return false
+		}
 	}
 	b, err := h.reg.MountBlob(r.Context(), name, from, d)
 	if errors.Is(err, registry.ErrBlobUnknown) {
