@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/metadata"
@@ -18,14 +20,64 @@ type PolicyLister interface {
 // appears in decisions as "<policy id>/<statement id>", so that ids of
 // different policies and of the configuration never collide.
 //
-// NOTE: every decision reads the policy table, which keeps replicas in
-// step without a cache but costs one query per decision.
+// With MaxAge set, the statements read from Store are reused for that long,
+// so a change made through another replica takes effect there within
+// MaxAge. Invalidate drops them at once, for changes made through this
+// process.
 type StoredPolicies struct {
 	Store PolicyLister
+	// MaxAge is how long read statements are reused. Zero reads the store
+	// for every decision.
+	MaxAge time.Duration
+	// Now is the clock of MaxAge. Nil means time.Now.
+	Now func() time.Time
+
+	mu      sync.Mutex
+	cached  []authz.Statement
+	fetched time.Time
+	valid   bool
 }
 
 // Statements returns the statements of every stored policy.
-func (s StoredPolicies) Statements(ctx context.Context, _ authz.Request) ([]authz.Statement, error) {
+func (s *StoredPolicies) Statements(ctx context.Context, _ authz.Request) ([]authz.Statement, error) {
+	now := s.now()
+	if s.MaxAge > 0 {
+		s.mu.Lock()
+		if s.valid && now.Sub(s.fetched) < s.MaxAge {
+			cached := s.cached
+			s.mu.Unlock()
+			return cached, nil
+		}
+		s.mu.Unlock()
+	}
+	statements, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.MaxAge > 0 {
+		s.mu.Lock()
+		s.cached, s.fetched, s.valid = statements, now, true
+		s.mu.Unlock()
+	}
+	return statements, nil
+}
+
+// Invalidate makes the next decision read the store again.
+func (s *StoredPolicies) Invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.valid = false
+}
+
+func (s *StoredPolicies) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+// read returns the statements of every stored policy from the store.
+func (s *StoredPolicies) read(ctx context.Context) ([]authz.Statement, error) {
 	policies, err := s.Store.ListPolicies(ctx)
 	if err != nil {
 		return nil, err

@@ -72,7 +72,7 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	objectStore := objects.New(a.metadata.store, blobs, a.cfg.S3.Region)
 	adminHandler := admin.New(reg, objectStore, info)
 	adminHandler.SetAuthorizer(a.identity.authorizer)
-	adminHandler.EnableIdentity(a.metadata.store, a.identity.authorizer)
+	adminHandler.EnableIdentity(policyInvalidatingStore{a.metadata.store, a.identity.policies}, a.identity.authorizer)
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}

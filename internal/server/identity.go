@@ -24,7 +24,15 @@ type identityServices struct {
 	authorizer *identity.Authorizer
 	// verifier is nil unless auth.oidc is set; /readyz checks its keys.
 	verifier *oidc.Verifier
+	// policies caches the stored policies for storedPolicyMaxAge; the
+	// management API invalidates it when it changes them.
+	policies *identity.StoredPolicies
 }
+
+// storedPolicyMaxAge is how long stored policies are reused between reads
+// of the database, and so how soon a change made through another replica
+// applies on this one.
+const storedPolicyMaxAge = time.Second
 
 // newIdentityServices builds the shared resolver and authorizer. The
 // metadata store opens later, when meta starts, so the issued secrets and
@@ -41,12 +49,13 @@ func newIdentityServices(cfg config.Auth, root *authn.Root, meta *metadataSubsys
 		// so the field is set only when OIDC is on.
 		resolver.OIDC = verifier
 	}
+	policies := &identity.StoredPolicies{Store: store, MaxAge: storedPolicyMaxAge}
 	authorizer := identity.NewAuthorizer(
 		identity.StaticPolicy(cfg.Policies),
 		identity.SelfService{},
-		identity.StoredPolicies{Store: store},
+		policies,
 	)
-	return &identityServices{resolver: resolver, authorizer: authorizer, verifier: verifier}, nil
+	return &identityServices{resolver: resolver, authorizer: authorizer, verifier: verifier, policies: policies}, nil
 }
 
 // newOIDCVerifier builds the access token verifier of auth.oidc, or returns
@@ -99,4 +108,24 @@ func (s identityStore) TouchCredential(ctx context.Context, id string, at time.T
 
 func (s identityStore) ListPolicies(ctx context.Context) ([]metadata.StoredPolicy, error) {
 	return s.meta.store.ListPolicies(ctx)
+}
+
+// policyInvalidatingStore is the metadata store of the management API: a
+// successful change of a stored policy drops the authorizer's cached
+// policies, so the change applies to the next request on this replica.
+type policyInvalidatingStore struct {
+	metadata.Store
+	policies *identity.StoredPolicies
+}
+
+func (s policyInvalidatingStore) PutPolicy(ctx context.Context, p metadata.StoredPolicy) (bool, error) {
+	created, err := s.Store.PutPolicy(ctx, p)
+	s.policies.Invalidate()
+	return created, err
+}
+
+func (s policyInvalidatingStore) DeletePolicy(ctx context.Context, id string) error {
+	err := s.Store.DeletePolicy(ctx, id)
+	s.policies.Invalidate()
+	return err
 }

@@ -42,6 +42,9 @@ func startRegistryWithKeycloak(t *testing.T) (*keycloak.Server, *testServer) {
 		"COFFER_AUTH_OIDC_JWKS_REFRESH_COOLDOWN=1h", "COFFER_AUTH_OIDC_JWKS_MAX_AGE=1h",
 		"COFFER_AUTH_ROLES_CLIENT=coffer", `COFFER_AUTH_ROLES_CLIENT_ROLES={"team-a-dev":["ci"]}`,
 		"COFFER_AUTH_POLICIES="+ciPolicy,
+		// The tests send many rejected tokens on purpose, which the abuse
+		// limits would otherwise slow down and then refuse with 429.
+		"COFFER_LIMITS_FAILED_LOGIN_DELAY=0s", "COFFER_LIMITS_FAILED_LOGINS_PER_ADDRESS=0", "COFFER_LIMITS_FAILED_LOGINS_PER_PRINCIPAL=0",
 	)
 	return kc, srv
 }

@@ -161,6 +161,12 @@ func checkClientTrace(t *testing.T, spans []receivedSpan, service string) map[st
 		if span.kind != tracepb.Span_SPAN_KIND_CLIENT {
 			t.Errorf("span %q has kind %v, want CLIENT", span.name, span.kind)
 		}
+		if span.name == "metadata.ListPolicies" {
+			// The stored policies are read when the authorizer's cache
+			// of them has expired, which depends on the time since the
+			// previous request.
+			continue
+		}
 		children[parent] = append(children[parent], span.name)
 	}
 	for server, want := range wantTrace {
