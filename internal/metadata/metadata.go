@@ -169,6 +169,8 @@ type Store interface {
 	Usage
 	Webhooks
 	Export
+	AccessKeys
+	BucketPolicies
 	// Ping checks that the backend answers; /readyz calls it.
 	Ping(ctx context.Context) error
 	Close() error

@@ -111,6 +111,11 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"ListRepositoryBlobs", testListRepositoryBlobs},
 		{"ListManifests", testListManifests},
 		{"ListTagTargets", testListTagTargets},
+		{"AccessKeyLifecycle", testAccessKeyLifecycle},
+		{"AccessKeyWithoutRestriction", testAccessKeyWithoutRestriction},
+		{"ListAccessKeys", testListAccessKeys},
+		{"BucketPolicyLifecycle", testBucketPolicyLifecycle},
+		{"BucketPolicyGoesWithBucket", testBucketPolicyGoesWithBucket},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {
