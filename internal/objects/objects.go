@@ -41,6 +41,7 @@ type Metadata interface {
 	metadata.Buckets
 	metadata.Objects
 	metadata.Multipart
+	metadata.BucketPolicies
 	BucketUsage(ctx context.Context, bucket string) (metadata.BucketUsage, error)
 }
 

@@ -30,6 +30,7 @@ type apiSubsystem struct {
 	metadata *metadataSubsystem
 	root     *authn.Root
 	bearer   middleware.BearerAuthenticator // nil unless auth.oidc is set
+	identity *s3Identity
 	life     *lifecycle
 	metrics  *serverMetrics
 	// webhooks is nil when webhooks are disabled.
@@ -65,6 +66,7 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}
+	adminHandler.EnableAccessKeys(a.identity.accessKeys(a.metadata.store), a.identity.managementCaller(a.identity.resolver()))
 	handler := a.routes(oci.New(reg), routed(adminHandler))
 
 	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)

@@ -23,13 +23,18 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	if err != nil {
 		return err
 	}
+	sealer, err := authn.LoadSealer(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	ids := &s3Identity{root: root, sealer: sealer, bearer: bearer}
 
 	life := &lifecycle{logger: logger}
 	metrics := newServerMetrics(cfg.Metrics)
 	tracing := &tracingSubsystem{cfg: cfg.Tracing, logger: logger}
 	storage := &storageSubsystem{cfg: cfg.Storage, metrics: metrics, tracing: tracing}
 	meta := &metadataSubsystem{cfg: cfg.Metadata, tracing: tracing, metrics: metrics, recordEvents: cfg.Webhooks.Enabled}
-	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, life: life, metrics: metrics, tracing: tracing}
+	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, bearer: bearer, identity: ids, life: life, metrics: metrics, tracing: tracing}
 	life.all = []Subsystem{tracing, storage, meta}
 	if b, ok := bearer.(oidcBearer); ok {
 		life.all = append(life.all, &oidcSubsystem{verifier: b.verifier})
@@ -40,7 +45,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	}
 	life.all = append(life.all, api)
 	if cfg.S3.Enabled {
-		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, metrics: metrics, tracing: tracing})
+		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, identity: ids, metrics: metrics, tracing: tracing})
 	}
 	life.all = append(life.all, &gcSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, tracing: tracing, metrics: metrics})
 	if metrics != nil && cfg.Metrics.Listen != "" {

@@ -48,6 +48,9 @@ type Handler struct {
 	// webhooks is nil until EnableWebhooks; wakeDispatcher may stay nil.
 	webhooks       WebhookStore
 	wakeDispatcher func()
+	// accessKeys is nil until EnableAccessKeys.
+	accessKeys AccessKeys
+	caller     Caller
 }
 
 // New returns the management API handler.
