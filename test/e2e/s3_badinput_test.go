@@ -140,8 +140,8 @@ type s3Request struct {
 	secret   string    // root password when empty
 	signedAt time.Time // now when zero
 	// accessKey signs instead of the root user; token is the session token of
-	// temporary credentials.
-	accessKey, token string
+	// temporary credentials; region replaces s3Region in the signature.
+	accessKey, token, region string
 	// afterSign, when set, changes the request after it was signed.
 	afterSign func(*http.Request)
 }
@@ -174,8 +174,12 @@ func (r s3Request) send(t *testing.T, srv *server) (*http.Response, []byte) {
 	if accessKey == "" {
 		accessKey = rootUser
 	}
+	region := r.region
+	if region == "" {
+		region = s3Region
+	}
 	credentials := aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secret, SessionToken: r.token}
-	if err := s3Signer().SignHTTP(t.Context(), credentials, req, payloadHash, "s3", s3Region, signedAt); err != nil {
+	if err := s3Signer().SignHTTP(t.Context(), credentials, req, payloadHash, "s3", region, signedAt); err != nil {
 		t.Fatalf("sign %s %s: %v", r.method, r.path, err)
 	}
 	if r.afterSign != nil {

@@ -126,10 +126,10 @@ func (s *credentialsServer) management(t *testing.T, method, path string, body [
 
 // sessionCredentials are the temporary credentials of AssumeRoleWithWebIdentity.
 type sessionCredentials struct {
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string `json:"SecretAccessKey"`
-	SessionToken    string `json:"SessionToken"`
-	Expiration      string `json:"Expiration"`
+	AccessKeyID     string `json:"AccessKeyId" xml:"AccessKeyId"`
+	SecretAccessKey string `json:"SecretAccessKey" xml:"SecretAccessKey"`
+	SessionToken    string `json:"SessionToken" xml:"SessionToken"`
+	Expiration      string `json:"Expiration" xml:"Expiration"`
 }
 
 // assumeRole calls AssumeRoleWithWebIdentity with the given form parameters added to a
