@@ -16,7 +16,7 @@ import (
 // negativeBucket is the bucket the refused requests of TestS3CredentialsRefused aim at.
 const negativeBucket = "refused"
 
-// TestS3CredentialsRefused sends the S3 and STS requests of issue 6 that must be refused
+// TestS3CredentialsRefused sends S3 and STS requests that must be rejected
 // and checks the status and error code of each, that none gets a 5xx, and that nothing was
 // written.
 func TestS3CredentialsRefused(t *testing.T) {

@@ -68,6 +68,7 @@ func (h *Handler) createAccessKey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+
 	var body struct {
 		Description string          `json:"description"`
 		ExpiresAt   *time.Time      `json:"expires_at"`
@@ -91,6 +92,7 @@ func (h *Handler) createAccessKey(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Restriction = statements
 	}
+
 	key, secret, err := h.accessKeys.Create(r.Context(), owner, req)
 	if err != nil {
 		writeAccessKeyError(w, r, err)
@@ -163,7 +165,8 @@ func (h *Handler) visibleAccessKey(w http.ResponseWriter, r *http.Request) (iden
 	return key, true
 }
 
-// accessKeyCaller returns the identity of the request, or answers it.
+// accessKeyCaller returns the identity of the request, or writes the
+// error response and returns false.
 func (h *Handler) accessKeyCaller(w http.ResponseWriter, r *http.Request) (identity.Identity, bool) {
 	caller, err := h.caller(r)
 	if err != nil {

@@ -24,8 +24,8 @@ import (
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
-// apiVersion is the STS API version the SDKs send and the XML namespace
-// of the answers.
+// apiVersion is the STS API version the SDKs send, and namespace the XML
+// namespace of the responses.
 const (
 	apiVersion = "2011-06-15"
 	namespace  = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -57,7 +57,7 @@ func New(tokens TokenResolver, issuer Issuer) *Handler {
 	return &Handler{tokens: tokens, issuer: issuer}
 }
 
-// Error is an STS error answer.
+// Error is an STS error response.
 type Error struct {
 	Code    string
 	Status  int

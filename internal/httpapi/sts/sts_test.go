@@ -19,7 +19,7 @@ import (
 	"github.com/cofferhq/coffer/internal/identity"
 )
 
-// tokens accepts "good" and answers the other tokens with the error
+// tokens accepts "good" and returns for the other tokens the error
 // their name selects.
 type tokens struct{}
 

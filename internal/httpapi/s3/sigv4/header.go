@@ -149,8 +149,8 @@ func (v *Verifier) checkScope(c credential, requestTime time.Time, kind *Error, 
 }
 
 // unsignedAmzHeaders returns, sorted, the x-amz-* headers of r that the
-// signature does not cover. S3 refuses them, so that nobody can add an
-// x-amz-* header (metadata, ACLs, copy sources) to a signed request.
+// signature does not cover. S3 rejects them, so that an x-amz-* header
+// (metadata, ACLs, copy sources) cannot be added to a signed request.
 func unsignedAmzHeaders(r *http.Request, signed []string) []string {
 	var unsigned []string
 	for name := range r.Header {
