@@ -18,19 +18,9 @@ const accessKeyColumns = `id, secret, owner_id, owner, restriction, description,
 func (s *Store) CreateAccessKey(ctx context.Context, k metadata.AccessKey) error {
 	const insert = `INSERT INTO access_keys (` + accessKeyColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
-	res, err := s.writer.ExecContext(ctx, insert, k.ID, k.SealedSecret, k.OwnerID, string(k.Owner),
-		nullBytes(k.Restriction), k.Description, unixNano(k.Created, time.Now()), nullTime(k.Expires), nullTime(k.Revoked))
-	if err != nil {
-		return fmt.Errorf("create access key %s: %w", k.ID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("create access key %s: %w", k.ID, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("access key %s: %w", k.ID, metadata.ErrAlreadyExists)
-	}
-	return nil
+	return s.execOne(ctx, "create access key "+k.ID, "access key "+k.ID, metadata.ErrAlreadyExists, insert,
+		k.ID, k.SealedSecret, k.OwnerID, string(k.Owner), nullBytes(k.Restriction), k.Description,
+		unixNano(k.Created, time.Now()), nullTime(k.Expires), nullTime(k.Revoked))
 }
 
 // GetAccessKey returns the key, or an error wrapping metadata.ErrNotFound.
@@ -71,18 +61,7 @@ func (s *Store) ListAccessKeys(ctx context.Context, ownerID string) ([]metadata.
 // RevokeAccessKey marks the key revoked, keeping an earlier revocation.
 func (s *Store) RevokeAccessKey(ctx context.Context, id string, at time.Time) error {
 	const update = `UPDATE access_keys SET revoked = coalesce(revoked, ?) WHERE id = ?`
-	res, err := s.writer.ExecContext(ctx, update, unixNano(at, time.Now()), id)
-	if err != nil {
-		return fmt.Errorf("revoke access key %s: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("revoke access key %s: %w", id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("access key %s: %w", id, metadata.ErrNotFound)
-	}
-	return nil
+	return s.execOne(ctx, "revoke access key "+id, "access key "+id, metadata.ErrNotFound, update, unixNano(at, time.Now()), id)
 }
 
 // PutBucketPolicy stores or replaces the policy of an existing bucket.
@@ -90,18 +69,7 @@ func (s *Store) PutBucketPolicy(ctx context.Context, bucket string, document []b
 	const upsert = `INSERT INTO bucket_policies (bucket, document)
 		SELECT name, ?2 FROM buckets WHERE name = ?1
 		ON CONFLICT (bucket) DO UPDATE SET document = excluded.document`
-	res, err := s.writer.ExecContext(ctx, upsert, bucket, string(document))
-	if err != nil {
-		return fmt.Errorf("put policy of bucket %s: %w", bucket, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("put policy of bucket %s: %w", bucket, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("bucket %s: %w", bucket, metadata.ErrNotFound)
-	}
-	return nil
+	return s.execOne(ctx, "put policy of bucket "+bucket, "bucket "+bucket, metadata.ErrNotFound, upsert, bucket, string(document))
 }
 
 // GetBucketPolicy returns the policy document of bucket, or an error
@@ -165,4 +133,22 @@ func nullTime(t time.Time) sql.NullInt64 {
 // nullBytes stores nil as NULL.
 func nullBytes(b []byte) sql.NullString {
 	return sql.NullString{String: string(b), Valid: b != nil}
+}
+
+// execOne runs a write that must change a row. It returns an error that
+// wraps missing, naming object, when the write changed none, and one
+// naming action when it failed.
+func (s *Store) execOne(ctx context.Context, action, object string, missing error, query string, args ...any) error {
+	res, err := s.writer.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", object, missing)
+	}
+	return nil
 }
