@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cofferhq/coffer/internal/authz"
+	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/metadata"
 )
 
@@ -65,6 +67,9 @@ func (s *Store) DeleteBucketPolicy(ctx context.Context, bucket string) error {
 	return nil
 }
 
+// policyActions are the actions on a bucket's policy itself.
+var policyActions = []string{authz.ActionS3GetBucketPolicy, authz.ActionS3PutBucketPolicy, authz.ActionS3DeleteBucketPolicy}
+
 // BucketPolicies is the policy source of bucket policies: for a request on
 // a bucket or an object, the statements of that bucket's policy.
 type BucketPolicies struct {
@@ -73,10 +78,15 @@ type BucketPolicies struct {
 
 // Statements returns the statements of the policy of the bucket that
 // req.Resource names, or none for other resources and buckets without a
-// policy.
+// policy. As in AWS, a bucket policy never applies to the root user's
+// reading, replacing or deleting of that policy, so that a policy that
+// denies everyone cannot lock the bucket for good.
 func (p BucketPolicies) Statements(ctx context.Context, req authz.Request) ([]authz.Statement, error) {
 	rest, ok := strings.CutPrefix(req.Resource, authz.BucketResource(""))
 	if !ok {
+		return nil, nil
+	}
+	if req.Principal.ID == identity.RootPrincipalID && slices.Contains(policyActions, req.Action) {
 		return nil, nil
 	}
 	bucket, _, _ := strings.Cut(rest, "/")

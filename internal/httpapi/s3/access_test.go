@@ -176,3 +176,17 @@ func TestBucketPolicyDocument(t *testing.T) {
 	s.must(t, http.StatusNoContent, http.MethodDelete, "/releases?policy", nil, root...)
 	expectError(t, s.do(t, http.MethodGet, "/releases?policy", nil, root...), http.StatusNotFound, "NoSuchBucketPolicy", "/releases")
 }
+
+func TestRootKeepsBucketPolicyAccess(t *testing.T) {
+	s, _ := newAccessServer(t)
+	root := []string{principalHeader, "root"}
+	s.must(t, http.StatusOK, http.MethodPut, "/locked", nil, root...)
+	denyAll := `{"Statement": [{"Sid": "DenyAll", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+		"Resource": ["arn:aws:s3:::locked", "arn:aws:s3:::locked/*"]}]}`
+	s.must(t, http.StatusNoContent, http.MethodPut, "/locked?policy", []byte(denyAll), root...)
+
+	expectError(t, s.do(t, http.MethodPut, "/locked/k", []byte("x"), root...), http.StatusForbidden, "AccessDenied", "/locked/k")
+	s.must(t, http.StatusOK, http.MethodGet, "/locked?policy", nil, root...)
+	s.must(t, http.StatusNoContent, http.MethodDelete, "/locked?policy", nil, root...)
+	s.must(t, http.StatusOK, http.MethodPut, "/locked/k", []byte("x"), root...)
+}
