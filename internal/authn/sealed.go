@@ -44,6 +44,11 @@ func loadServerKey(dataDir string) ([]byte, error) {
 
 // seal encrypts plaintext with AES-256-GCM; the nonce leads the result.
 func seal(key, plaintext []byte) ([]byte, error) {
+	return sealWith(key, plaintext, nil)
+}
+
+// sealWith is seal with associated data, which open must be given again.
+func sealWith(key, plaintext, associated []byte) ([]byte, error) {
 	aead, err := newAEAD(key)
 	if err != nil {
 		return nil, err
@@ -52,11 +57,16 @@ func seal(key, plaintext []byte) ([]byte, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("generate nonce: %w", err)
 	}
-	return aead.Seal(nonce, nonce, plaintext, nil), nil
+	return aead.Seal(nonce, nonce, plaintext, associated), nil
 }
 
 // open decrypts what seal produced.
 func open(key, sealed []byte) ([]byte, error) {
+	return openWith(key, sealed, nil)
+}
+
+// openWith decrypts what sealWith produced with the same associated data.
+func openWith(key, sealed, associated []byte) ([]byte, error) {
 	aead, err := newAEAD(key)
 	if err != nil {
 		return nil, err
@@ -65,7 +75,7 @@ func open(key, sealed []byte) ([]byte, error) {
 		return nil, errors.New("sealed secret is too short")
 	}
 	nonce, ciphertext := sealed[:aead.NonceSize()], sealed[aead.NonceSize():]
-	plaintext, err := aead.Open(nil, nonce, ciphertext, nil)
+	plaintext, err := aead.Open(nil, nonce, ciphertext, associated)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt secret: %w", err)
 	}

@@ -29,6 +29,15 @@ var policyVersions = []string{"2012-10-17", "2008-10-17"}
 // as "role:ci" or "user:<issuer>#<subject>"; AWS account ARNs are rejected.
 // NotPrincipal, NotAction and NotResource are not supported.
 func ParseBucketPolicy(bucket string, document []byte) ([]Statement, error) {
+	return parseAWSPolicy(document, func(field string, raw json.RawMessage) (Statement, error) {
+		return parseBucketStatement(field, bucket, raw)
+	})
+}
+
+// parseAWSPolicy parses the envelope of an AWS policy document (Version,
+// Id, Statement) and each statement with parseStatement. The statement ID
+// is the Sid, or "Statement[i]" for a statement without one.
+func parseAWSPolicy(document []byte, parseStatement func(field string, raw json.RawMessage) (Statement, error)) ([]Statement, error) {
 	if len(document) > MaxBucketPolicySize {
 		return nil, fieldError("Policy", fmt.Errorf("the document has %d bytes, more than the maximum of %d", len(document), MaxBucketPolicySize))
 	}
@@ -55,7 +64,7 @@ func ParseBucketPolicy(bucket string, document []byte) ([]Statement, error) {
 	sids := make(map[string]bool, len(items))
 	for i, item := range items {
 		field := fmt.Sprintf("Statement[%d]", i)
-		s, err := parseBucketStatement(field, bucket, item)
+		s, err := parseStatement(field, item)
 		if err != nil {
 			return nil, err
 		}
@@ -71,13 +80,29 @@ func ParseBucketPolicy(bucket string, document []byte) ([]Statement, error) {
 	return statements, nil
 }
 
-// parseBucketStatement converts one AWS statement into a Statement.
+// parseBucketStatement converts one statement of a bucket policy into a
+// Statement.
 func parseBucketStatement(field, bucket string, raw json.RawMessage) (Statement, error) {
-	fields, err := decodeObject(field, raw, "Sid", "Effect", "Principal", "Action", "Resource", "Condition")
+	inBucket := func(pattern string) error { return validateBucketResource(bucket, pattern) }
+	return parseAWSStatement(field, raw, true, inBucket)
+}
+
+// parseAWSStatement converts one AWS statement into a Statement. A bucket
+// policy statement names its principals; an identity policy statement has
+// none and applies to whoever holds the credential, so it gets the
+// principal "*".
+func parseAWSStatement(field string, raw json.RawMessage, withPrincipal bool, checkResource func(string) error) (Statement, error) {
+	allowed := []string{"Sid", "Effect", "Action", "Resource", "Condition"}
+	required := []string{"Effect", "Action", "Resource"}
+	if withPrincipal {
+		allowed = append(allowed, "Principal")
+		required = append(required, "Principal")
+	}
+	fields, err := decodeObject(field, raw, allowed...)
 	if err != nil {
 		return Statement{}, err
 	}
-	for _, name := range []string{"Effect", "Principal", "Action", "Resource"} {
+	for _, name := range required {
 		if _, found := fields[name]; !found {
 			return Statement{}, fieldError(field+"."+name, errors.New("missing"))
 		}
@@ -95,14 +120,16 @@ func parseBucketStatement(field, bucket string, raw json.RawMessage) (Statement,
 	}
 	s.Effect = Effect(effect)
 
-	if s.Principals, err = parseBucketPrincipal(field+".Principal", fields["Principal"]); err != nil {
-		return Statement{}, err
+	s.Principals = []string{PrincipalAuthenticated}
+	if withPrincipal {
+		if s.Principals, err = parseBucketPrincipal(field+".Principal", fields["Principal"]); err != nil {
+			return Statement{}, err
+		}
 	}
 	if s.Actions, err = parseStringList(field+".Action", fields["Action"], validateS3Action); err != nil {
 		return Statement{}, err
 	}
-	inBucket := func(pattern string) error { return validateBucketResource(bucket, pattern) }
-	if s.Resources, err = parseStringList(field+".Resource", fields["Resource"], inBucket); err != nil {
+	if s.Resources, err = parseStringList(field+".Resource", fields["Resource"], checkResource); err != nil {
 		return Statement{}, err
 	}
 	if raw, found := fields["Condition"]; found {

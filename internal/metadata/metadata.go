@@ -190,6 +190,8 @@ type Store interface {
 	TrustStores
 	ArtifactLocations
 	Identities
+	AccessKeys
+	BucketPolicies
 	// Ping checks that the backend answers; /readyz calls it.
 	Ping(ctx context.Context) error
 	Close() error

@@ -42,6 +42,7 @@ type Metadata interface {
 	metadata.Buckets
 	metadata.Objects
 	metadata.Multipart
+	metadata.BucketPolicies
 	BucketUsage(ctx context.Context, bucket string) (metadata.BucketUsage, error)
 	GetBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error)
 }

@@ -84,6 +84,7 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 		return err
 	}
 	ociHandler.RequireAccess(access)
+	adminHandler.EnableAccessKeys(a.identity.accessKeys(a.metadata.store), callerFromContext)
 	handler := a.routes(ociHandler, routed(adminHandler))
 
 	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)

@@ -10,6 +10,7 @@ import (
 	"github.com/cofferhq/coffer/internal/config"
 	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/metadata"
+	"github.com/cofferhq/coffer/internal/objects"
 )
 
 // identityServices are the credential resolver and the authorizer that the
@@ -27,6 +28,10 @@ type identityServices struct {
 	// policies caches the stored policies for storedPolicyMaxAge; the
 	// management API invalidates it when it changes them.
 	policies *identity.StoredPolicies
+	// static holds the statements of auth.policies.
+	static identity.StaticPolicy
+	// sealer encrypts the secrets of access keys and temporary credentials.
+	sealer *authn.Sealer
 }
 
 // storedPolicyMaxAge is how long stored policies are reused between reads
@@ -37,7 +42,7 @@ const storedPolicyMaxAge = time.Second
 // newIdentityServices builds the shared resolver and authorizer. The
 // metadata store opens later, when meta starts, so the issued secrets and
 // the stored policies reach it through identityStore.
-func newIdentityServices(cfg config.Auth, root *authn.Root, meta *metadataSubsystem) (*identityServices, error) {
+func newIdentityServices(cfg config.Auth, root *authn.Root, sealer *authn.Sealer, meta *metadataSubsystem) (*identityServices, error) {
 	verifier, err := newOIDCVerifier(cfg.OIDC)
 	if err != nil {
 		return nil, err
@@ -49,13 +54,32 @@ func newIdentityServices(cfg config.Auth, root *authn.Root, meta *metadataSubsys
 		// so the field is set only when OIDC is on.
 		resolver.OIDC = verifier
 	}
-	policies := &identity.StoredPolicies{Store: store, MaxAge: storedPolicyMaxAge}
-	authorizer := identity.NewAuthorizer(
-		identity.StaticPolicy(cfg.Policies),
-		identity.SelfService{},
-		policies,
-	)
-	return &identityServices{resolver: resolver, authorizer: authorizer, verifier: verifier, policies: policies}, nil
+	ids := &identityServices{
+		resolver: resolver,
+		verifier: verifier,
+		policies: &identity.StoredPolicies{Store: store, MaxAge: storedPolicyMaxAge},
+		static:   identity.StaticPolicy(cfg.Policies),
+		sealer:   sealer,
+	}
+	ids.authorizer = identity.NewAuthorizer(ids.sources()...)
+	return ids, nil
+}
+
+// sources returns the policy sources of every API: auth.policies, the
+// self-service statements and the stored policies.
+func (s *identityServices) sources() []identity.PolicySource {
+	return []identity.PolicySource{s.static, identity.SelfService{}, s.policies}
+}
+
+// s3Authorizer returns the authorizer of S3 requests, which also reads the
+// policy of the bucket a request addresses.
+func (s *identityServices) s3Authorizer(store *objects.Store) *identity.Authorizer {
+	return identity.NewAuthorizer(append(s.sources(), objects.BucketPolicies{Store: store})...)
+}
+
+// accessKeys returns the S3 access keys kept in store.
+func (s *identityServices) accessKeys(store metadata.AccessKeys) *identity.AccessKeys {
+	return identity.NewAccessKeys(store, s.sealer)
 }
 
 // newOIDCVerifier builds the access token verifier of auth.oidc, or returns

@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -13,6 +11,8 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/s3"
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
+	"github.com/cofferhq/coffer/internal/httpapi/sts"
+	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/objects"
 )
 
@@ -42,8 +42,15 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 	blobs := s.metadata.blobs(s.storage)
 	s.metrics.addCorruptReads(blobs.CorruptReads)
 	s.store = objects.New(s.metadata.store, blobs, s.cfg.S3.Region)
-	verifier := &sigv4.Verifier{Credentials: rootCredentials{s.root}, Region: s.cfg.S3.Region}
-	handler := s3.New(s.store, s3.SignatureAuthenticator{Verifier: verifier}, s3.Options{Region: s.cfg.S3.Region, Domain: s.cfg.S3.Domain})
+	verifier := &sigv4.Verifier{Region: s.cfg.S3.Region}
+	sessions := identity.NewSessions(s.identity.sealer)
+	creds := s3Credentials{root: s.root, keys: s.identity.accessKeys(s.metadata.store), sessions: sessions}
+	handler := s3.New(s.store, s3.SignatureAuthenticator{Verifier: verifier, Credentials: creds}, s3.Options{
+		Region:     s.cfg.S3.Region,
+		Domain:     s.cfg.S3.Domain,
+		Authorizer: s.identity.s3Authorizer(s.store),
+		STS:        sts.New(s.identity.resolver, sessions),
+	})
 
 	cors := middleware.CORSOptions{AllowedOrigins: s.cfg.CORS.AllowedOrigins, MaxAge: s.cfg.CORS.MaxAge}
 	limited := s.limits.Handler("s3", middleware.FailedSignature, s3.Reject, handler)
@@ -66,15 +73,4 @@ func (s *s3Subsystem) Health(ctx context.Context) error { return nil }
 // s3Protocol audits every request on the S3 listener.
 func s3Protocol(r *http.Request) (string, middleware.Rejection, bool) {
 	return "s3", s3.Reject, true
-}
-
-// rootCredentials lets the signature verifier look up the root access key.
-type rootCredentials struct{ root *authn.Root }
-
-func (c rootCredentials) Lookup(ctx context.Context, accessKey string) (string, error) {
-	secret, err := c.root.Lookup(ctx, accessKey)
-	if errors.Is(err, authn.ErrUnknownAccessKey) {
-		return "", fmt.Errorf("%w: %w", sigv4.ErrUnknownAccessKey, err)
-	}
-	return secret, err
 }

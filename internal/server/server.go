@@ -23,7 +23,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	if err != nil {
 		return err
 	}
-
+	sealer, err := authn.LoadSealer(cfg.DataDir)
+	if err != nil {
+		return err
+	}
 	life := &lifecycle{logger: logger}
 	metrics := newServerMetrics(cfg.Metrics)
 	tracing := &tracingSubsystem{cfg: cfg.Tracing, logger: logger}
@@ -31,7 +34,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	meta := &metadataSubsystem{cfg: cfg.Metadata, tracing: tracing, metrics: metrics, recordEvents: cfg.Webhooks.Enabled}
 	auditLog := &auditSubsystem{cfg: cfg.Audit, logger: logger, metrics: metrics}
 	limits := newAbuseLimits(cfg.Limits, metrics, hooks)
-	ids, err := newIdentityServices(cfg.Auth, root, meta)
+	ids, err := newIdentityServices(cfg.Auth, root, sealer, meta)
 	if err != nil {
 		return err
 	}

@@ -99,12 +99,13 @@ func putObjectTraced(t *testing.T, base string) {
 }
 
 // wantTrace lists, for every server span the client's requests cause, its
-// children in the order they end.
+// children in the order they end. Every S3 request reads the policy of its
+// bucket before the policy engine decides it.
 var wantTrace = map[string][]string{
 	"POST /v2/{name}/blobs/uploads/":       {"storage.Writer", "storage.Commit", "storage.Stat", "storage.Move", "metadata.LinkBlob"},
 	"PUT /v2/{name}/manifests/{reference}": {"metadata.PutManifest"},
-	"PUT /{bucket}":                        {"metadata.CreateBucket"},
-	"PUT /{bucket}/{key}":                  {"metadata.GetBucket", "storage.Writer", "storage.Commit", "storage.Stat", "storage.Move", "metadata.PutObject"},
+	"PUT /{bucket}":                        {"metadata.GetBucketPolicy", "metadata.CreateBucket"},
+	"PUT /{bucket}/{key}":                  {"metadata.GetBucketPolicy", "metadata.GetBucket", "storage.Writer", "storage.Commit", "storage.Stat", "storage.Move", "metadata.PutObject"},
 }
 
 // checkClientTrace asserts that the spans of the client's trace are

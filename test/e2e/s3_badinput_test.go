@@ -139,6 +139,11 @@ type s3Request struct {
 	header   map[string]string
 	secret   string    // root password when empty
 	signedAt time.Time // now when zero
+	// accessKey signs instead of the root user; token is the session token of
+	// temporary credentials; region replaces s3Region in the signature.
+	accessKey, token, region string
+	// afterSign, when set, changes the request after it was signed.
+	afterSign func(*http.Request)
 }
 
 // send signs and sends the request and returns the response with its body read.
@@ -165,9 +170,20 @@ func (r s3Request) send(t *testing.T, srv *server) (*http.Response, []byte) {
 	if signedAt.IsZero() {
 		signedAt = time.Now()
 	}
-	credentials := aws.Credentials{AccessKeyID: rootUser, SecretAccessKey: secret}
-	if err := s3Signer().SignHTTP(t.Context(), credentials, req, payloadHash, "s3", s3Region, signedAt); err != nil {
+	accessKey := r.accessKey
+	if accessKey == "" {
+		accessKey = rootUser
+	}
+	region := r.region
+	if region == "" {
+		region = s3Region
+	}
+	credentials := aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secret, SessionToken: r.token}
+	if err := s3Signer().SignHTTP(t.Context(), credentials, req, payloadHash, "s3", region, signedAt); err != nil {
 		t.Fatalf("sign %s %s: %v", r.method, r.path, err)
+	}
+	if r.afterSign != nil {
+		r.afterSign(req)
 	}
 
 	resp, err := srv.httpClient(t, time.Minute).Do(req)
@@ -219,12 +235,17 @@ func checkS3Error(t *testing.T, request string, resp *http.Response, body []byte
 // presignURL returns a SigV4 presigned URL valid for expires seconds from signedAt.
 func presignURL(t *testing.T, srv *server, method, path string, expires int, signedAt time.Time) string {
 	t.Helper()
+	return presignURLWith(t, srv, aws.Credentials{AccessKeyID: rootUser, SecretAccessKey: rootPassword}, method, path, expires, signedAt)
+}
+
+// presignURLWith is presignURL with other credentials.
+func presignURLWith(t *testing.T, srv *server, credentials aws.Credentials, method, path string, expires int, signedAt time.Time) string {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, srv.s3Endpoint()+path, nil)
 	if err != nil {
 		t.Fatalf("build %s %s: %v", method, path, err)
 	}
 	req.URL.RawQuery = "X-Amz-Expires=" + strconv.Itoa(expires)
-	credentials := aws.Credentials{AccessKeyID: rootUser, SecretAccessKey: rootPassword}
 	presigned, _, err := s3Signer().PresignHTTP(t.Context(), credentials, req, "UNSIGNED-PAYLOAD", "s3", s3Region, signedAt)
 	if err != nil {
 		t.Fatalf("presign %s %s: %v", method, path, err)

@@ -53,12 +53,19 @@ func startS3Server(t *testing.T, https bool) *server {
 	} else {
 		srv = startCoffer(t)
 	}
+	waitS3Ready(t, srv)
+	return srv
+}
+
+// waitS3Ready waits until the S3 listener of srv accepts connections.
+func waitS3Ready(t *testing.T, srv *server) {
+	t.Helper()
 	deadline := time.Now().Add(s3ReadyTimeout)
 	for {
 		conn, err := net.DialTimeout("tcp", srv.s3addr, time.Second)
 		if err == nil {
 			conn.Close()
-			return srv
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("S3 listener %s did not accept connections within %v: %v\n%s", srv.s3addr, s3ReadyTimeout, err, srv.logTail())

@@ -57,6 +57,9 @@ type Handler struct {
 	// identities and explainer are nil until EnableIdentity.
 	identities IdentityStore
 	explainer  Explainer
+	// accessKeys is nil until EnableAccessKeys.
+	accessKeys AccessKeys
+	caller     Caller
 }
 
 // New returns the management API handler.

@@ -199,7 +199,7 @@ func TestBucketConfigurationStubs(t *testing.T) {
 		{http.MethodPut, "lifecycle", http.StatusNotImplemented, "NotImplemented"},
 		{http.MethodGet, "tagging", http.StatusNotImplemented, "NotImplemented"},
 		{http.MethodPut, "versioning", http.StatusNotImplemented, "NotImplemented"},
-		{http.MethodPut, "policy", http.StatusNotImplemented, "NotImplemented"},
+		{http.MethodPut, "policy", http.StatusBadRequest, "MalformedPolicy"},
 	}
 	for _, tc := range cases {
 		resp := s.do(t, tc.method, "/here?"+tc.query, nil)

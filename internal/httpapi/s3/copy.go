@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/objects"
 )
@@ -21,7 +22,7 @@ type copyObjectResult struct {
 // copySource reads x-amz-copy-source ("bucket/key" or "/bucket/key",
 // URL-encoded, optionally with ?versionId=) and returns the source object
 // after checking the x-amz-copy-source-if-* conditions.
-func (h *Handler) copySource(r *http.Request) (*metadata.Object, error) {
+func (h *Handler) copySource(r *http.Request, req *request) (*metadata.Object, error) {
 	raw := r.Header.Get("X-Amz-Copy-Source")
 	raw, version, _ := strings.Cut(raw, "?")
 	if version != "" && !strings.HasPrefix(version, "versionId=null") {
@@ -34,6 +35,9 @@ func (h *Handler) copySource(r *http.Request) (*metadata.Object, error) {
 	bucket, key, ok := strings.Cut(strings.TrimPrefix(decoded, "/"), "/")
 	if !ok || bucket == "" || key == "" {
 		return nil, errInvalidArgument("x-amz-copy-source must name a bucket and a key")
+	}
+	if err := h.authorize(r, req, authz.ActionS3GetObject, authz.ObjectResource(bucket, key)); err != nil {
+		return nil, err
 	}
 	src, err := h.store.Object(r.Context(), bucket, key)
 	if err != nil {
@@ -70,7 +74,7 @@ func copyConditionsHold(r *http.Request, src *metadata.Object) bool {
 }
 
 func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, req *request) error {
-	src, err := h.copySource(r)
+	src, err := h.copySource(r, req)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/cofferhq/coffer/internal/authz"
 	"github.com/cofferhq/coffer/internal/checksum"
 )
 
@@ -62,7 +63,10 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, req *req
 
 	result := deleteResult{Xmlns: s3Namespace}
 	for _, entry := range doc.Objects {
-		err := h.store.DeleteObject(r.Context(), req.bucket, entry.Key)
+		err := h.authorize(r, req, authz.ActionS3DeleteObject, authz.ObjectResource(req.bucket, entry.Key))
+		if err == nil {
+			err = h.store.DeleteObject(r.Context(), req.bucket, entry.Key)
+		}
 		if err != nil {
 			code, _, message, known := classify(err)
 			if !known && r.Context().Err() == nil {

@@ -73,6 +73,8 @@ var domainErrors = []struct {
 	{objects.ErrInvalidPart, "InvalidPart", http.StatusBadRequest},
 	{objects.ErrEntityTooSmall, "EntityTooSmall", http.StatusBadRequest},
 	{objects.ErrInvalidArgument, "InvalidArgument", http.StatusBadRequest},
+	{objects.ErrNoSuchBucketPolicy, "NoSuchBucketPolicy", http.StatusNotFound},
+	{objects.ErrMalformedPolicy, "MalformedPolicy", http.StatusBadRequest},
 	// The backend's failures come after the domain's, which name the cause
 	// more precisely. Both responses carry Retry-After (see writeError).
 	{storage.ErrThrottled, "SlowDown", http.StatusServiceUnavailable},

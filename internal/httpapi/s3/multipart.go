@@ -93,7 +93,7 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, req *re
 	if err != nil {
 		return err
 	}
-	src, err := h.copySource(r)
+	src, err := h.copySource(r, req)
 	if err != nil {
 		return err
 	}

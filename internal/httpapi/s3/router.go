@@ -9,6 +9,7 @@ import (
 	"github.com/cofferhq/coffer/internal/audit"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
+	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/objects"
 )
 
@@ -26,11 +27,12 @@ type Authenticator interface {
 
 // Auth is an authenticated request.
 type Auth struct {
-	// Principal is the access key ID that signed the request.
-	Principal string
-	// PrincipalID is the principal the access key acts as, for the audit
-	// trail, such as "coffer#root".
-	PrincipalID string
+	// Identity is who the request acts as; anonymous for a request
+	// without a signature.
+	Identity identity.Identity
+	// Method is the signature method (sigv4.Method*), empty for an
+	// anonymous request.
+	Method string
 	// Body replaces r.Body.
 	Body io.Reader
 	// DecodedLength is the payload length (x-amz-decoded-content-length for
@@ -48,6 +50,11 @@ type Options struct {
 	// Domain enables virtual-hosted-style requests: a Host of
 	// "<bucket>.<Domain>" names the bucket. Empty allows path style only.
 	Domain string
+	// Authorizer decides every operation. Required.
+	Authorizer Authorizer
+	// STS, when set, serves the STS API (AssumeRoleWithWebIdentity) on
+	// the same endpoint, as the AWS CLI's --endpoint-url expects.
+	STS http.Handler
 }
 
 // Handler serves the S3 API.
@@ -73,6 +80,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(requestIDHeader, w.Header().Get("X-Request-Id"))
 	w.Header().Set("Server", "Coffer")
 
+	if h.opts.STS != nil && isSTSRequest(r, h.virtualBucket(r)) {
+		middleware.SetOperation(r.Context(), "AssumeRoleWithWebIdentity")
+		middleware.SetRoute(r, "/")
+		h.opts.STS.ServeHTTP(w, r)
+		return
+	}
 	bucket, key := h.split(r)
 	req := &request{bucket: bucket, key: key}
 	operation, handler := h.route(r, req)
@@ -87,9 +100,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	middleware.SetPrincipal(r.Context(), auth.Principal)
-	audit.SetIdentity(r.Context(), auth.PrincipalID, signatureMethod(r), auth.Principal)
 	req.auth = auth
+	if !auth.Identity.Principal.Anonymous() {
+		middleware.SetPrincipal(r.Context(), auth.Identity.Principal.ID)
+		audit.SetIdentity(r.Context(), auth.Identity.Principal.ID, auth.Identity.Principal.Method, auth.Identity.CredentialID)
+	}
+	if err := h.authorizeOperation(r, req, operation); err != nil {
+		writeError(w, r, err)
+		return
+	}
 
 	if handler == nil {
 		writeError(w, r, errMethodNotAllowed)
@@ -191,7 +210,9 @@ func (h *Handler) routeBucket(r *http.Request, has func(string) bool) (string, h
 		switch {
 		case has("acl"):
 			return "PutBucketAcl", h.putBucketACL
-		case has("versioning"), has("cors"), has("policy"):
+		case has("policy"):
+			return "PutBucketPolicy", h.putBucketPolicy
+		case has("versioning"), has("cors"):
 			return middleware.OperationUnknown, notImplemented("bucket configuration")
 		}
 		return "CreateBucket", h.createBucket
@@ -202,7 +223,7 @@ func (h *Handler) routeBucket(r *http.Request, has func(string) bool) (string, h
 		case has("cors"):
 			return "DeleteBucketCors", h.deleteBucketConfig
 		case has("policy"):
-			return "DeleteBucketPolicy", h.deleteBucketConfig
+			return "DeleteBucketPolicy", h.deleteBucketPolicy
 		}
 		return "DeleteBucket", h.deleteBucket
 	case http.MethodPost:
@@ -221,7 +242,7 @@ func (h *Handler) routeBucket(r *http.Request, has func(string) bool) (string, h
 		case has("cors"):
 			return "GetBucketCors", h.configNotFound("NoSuchCORSConfiguration", "The CORS configuration does not exist")
 		case has("policy"):
-			return "GetBucketPolicy", h.configNotFound("NoSuchBucketPolicy", "The bucket policy does not exist")
+			return "GetBucketPolicy", h.getBucketPolicy
 		case has("object-lock"):
 			return "GetObjectLockConfiguration", h.configNotFound("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")
 		case has("uploads"):

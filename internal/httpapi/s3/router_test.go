@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cofferhq/coffer/internal/httpapi/s3"
+	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/objects"
 )
 
@@ -53,7 +54,7 @@ type trailerAuth struct{ trailers map[string]string }
 
 func (a trailerAuth) Authenticate(r *http.Request, bucket string) (s3.Auth, error) {
 	return s3.Auth{
-		Principal:     "test",
+		Identity:      identity.Root("test"),
 		Body:          r.Body,
 		DecodedLength: r.ContentLength,
 		Trailer:       func(name string) string { return a.trailers[name] },

@@ -19,6 +19,7 @@ import (
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/s3"
+	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/metadata/sqlite"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/storage"
@@ -33,7 +34,7 @@ type allowAll struct{}
 
 func (allowAll) Authenticate(r *http.Request, bucket string) (s3.Auth, error) {
 	return s3.Auth{
-		Principal:     "test",
+		Identity:      identity.Root("test"),
 		Body:          r.Body,
 		DecodedLength: r.ContentLength,
 		Trailer:       func(string) string { return "" },
@@ -74,6 +75,9 @@ func newHandlerWith(tb testing.TB, auth s3.Authenticator, opts s3.Options) (http
 	tb.Cleanup(func() { _ = meta.Close() })
 	driver := memory.New()
 	store := objects.New(meta, blob.New(driver, meta), testRegion)
+	if opts.Authorizer == nil {
+		opts.Authorizer = identity.NewAuthorizer(objects.BucketPolicies{Store: store})
+	}
 	handler := s3.New(store, auth, opts)
 	return middleware.Logging(slog.New(slog.DiscardHandler), middleware.Recover(handler)), driver, store
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/s3"
+	"github.com/cofferhq/coffer/internal/identity"
 	"github.com/cofferhq/coffer/internal/metadata/sqlite"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/storage"
@@ -105,7 +106,7 @@ func newOutageServer(t *testing.T, opts reliable.Options) (*testServer, *outageD
 	opts.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
 	opts.Now = func() time.Time { return now }
 	store := objects.New(meta, blob.New(reliable.Wrap(backend, opts), meta), testRegion)
-	handler := s3.New(store, allowAll{}, s3.Options{Region: testRegion})
+	handler := s3.New(store, allowAll{}, s3.Options{Region: testRegion, Authorizer: identity.NewAuthorizer()})
 	srv := httptest.NewServer(middleware.Logging(slog.New(slog.DiscardHandler), middleware.Recover(handler)))
 	t.Cleanup(srv.Close)
 	return &testServer{url: srv.URL, driver: mem, store: store}, backend

@@ -121,6 +121,11 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"RobotNameUniqueWhileActive", testRobotNameUniqueWhileActive},
 		{"TouchCredential", testTouchCredential},
 		{"PolicyLifecycle", testPolicyLifecycle},
+		{"AccessKeyLifecycle", testAccessKeyLifecycle},
+		{"AccessKeyWithoutRestriction", testAccessKeyWithoutRestriction},
+		{"ListAccessKeys", testListAccessKeys},
+		{"BucketPolicyLifecycle", testBucketPolicyLifecycle},
+		{"BucketPolicyGoesWithBucket", testBucketPolicyGoesWithBucket},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {

@@ -91,6 +91,9 @@ func (v *Verifier) verifyHeader(r *http.Request, authorization string) (Identity
 	if missing != "" {
 		return Identity{}, nil, ErrSignatureDoesNotMatch.withMessage("The signed header %q is missing from the request.", missing)
 	}
+	if unsigned := unsignedAmzHeaders(r, auth.signedHeaders); len(unsigned) > 0 {
+		return Identity{}, nil, ErrAccessDenied.withMessage("There were headers present in the request which were not signed: %s", strings.Join(unsigned, ", "))
+	}
 
 	secret, err := v.lookupSecret(r.Context(), auth.credential.accessKey)
 	if err != nil {
@@ -143,4 +146,19 @@ func (v *Verifier) checkScope(c credential, requestTime time.Time, kind *Error, 
 		return kind.withMessage("%sincorrect terminal %q. This endpoint uses %q.", prefix, c.terminal, scopeTerminal)
 	}
 	return nil
+}
+
+// unsignedAmzHeaders returns, sorted, the x-amz-* headers of r that the
+// signature does not cover. S3 rejects them, so that an x-amz-* header
+// (metadata, ACLs, copy sources) cannot be added to a signed request.
+func unsignedAmzHeaders(r *http.Request, signed []string) []string {
+	var unsigned []string
+	for name := range r.Header {
+		lower := strings.ToLower(name)
+		if strings.HasPrefix(lower, "x-amz-") && !slices.Contains(signed, lower) {
+			unsigned = append(unsigned, lower)
+		}
+	}
+	slices.Sort(unsigned)
+	return unsigned
 }

@@ -167,12 +167,22 @@ func TestGoSDKHeaderSkewWithinLimit(t *testing.T) {
 }
 
 func TestUnsignedHeaderAddedAccepted(t *testing.T) {
-	// A header added after signing is simply not part of the signature.
+	// An ordinary header added or changed after signing is simply not
+	// part of the signature.
+	req := sdkRequest(t, "GET", "/bucket/k", "", nil)
+	sdkSign(t, req, emptySHA256Hex, testAccessKey, testSecret, testRegion, testNow)
+	req.Header.Set("Accept", "text/plain")
+	req.Header.Set("User-Agent", "changed/1.0")
+	expectAccepted(t, serve(t, newTestVerifier(testNow), "", req))
+}
+
+func TestUnsignedAmzHeaderRejected(t *testing.T) {
+	// An x-amz-* header changes what S3 does (metadata, ACLs, copy
+	// sources), so, as in S3, it must be signed.
 	req := sdkRequest(t, "GET", "/bucket/k", "", nil)
 	sdkSign(t, req, emptySHA256Hex, testAccessKey, testSecret, testRegion, testNow)
 	req.Header.Set("X-Amz-Meta-Added", "later")
-	req.Header.Set("User-Agent", "changed/1.0")
-	expectAccepted(t, serve(t, newTestVerifier(testNow), "", req))
+	expectCode(t, serve(t, newTestVerifier(testNow), "", req), "AccessDenied")
 }
 
 func TestAuthorizationHeaderMalformed(t *testing.T) {
