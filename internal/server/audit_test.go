@@ -133,7 +133,7 @@ func TestWrongLoginsThrottledAndAudited(t *testing.T) {
 	if ev := events[50]; ev.Status != 200 || ev.Principal != "coffer#root" || ev.AuthMethod != "basic" || ev.CredentialID != "root" {
 		t.Fatalf("root pull event = %+v", ev)
 	}
-	if ev := events[51]; ev.Protocol != "s3" || ev.Method != "PUT" || ev.Path != "/audited" || ev.Principal != "coffer#root" || ev.AuthMethod != "sigv4-header" || ev.CredentialID != testRootUser {
+	if ev := events[51]; ev.Protocol != "s3" || ev.Method != "PUT" || ev.Path != "/audited" || ev.Principal != "coffer#root" || ev.AuthMethod != "sigv4-header" || ev.CredentialID != "root" {
 		t.Fatalf("bucket event = %+v", ev)
 	}
 	summary, err := audit.VerifyFiles(auditPath)
@@ -151,7 +151,7 @@ func TestS3WrongSignatureAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testRootUser+"/20261205/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testRootUser+"/20261205/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000")
 	req.Header.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
 	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
 	if status, body := send(t, req); status != http.StatusForbidden {

@@ -93,7 +93,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	middleware.SetRoute(r, routeTemplate(req))
 
 	auth, err := h.auth.Authenticate(r, h.virtualBucket(r))
-	if method := signatureMethod(r); method != "" {
+	method := signatureMethod(r)
+	if method != "" {
 		middleware.RecordAuth(r.Context(), method, err == nil)
 	}
 	if err != nil {
@@ -103,7 +104,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.auth = auth
 	if !auth.Identity.Principal.Anonymous() {
 		middleware.SetPrincipal(r.Context(), auth.Identity.Principal.ID)
-		audit.SetIdentity(r.Context(), auth.Identity.Principal.ID, auth.Identity.Principal.Method, auth.Identity.CredentialID)
+		// The audit trail names the signature form; an authenticator
+		// that checks no signature names its own method.
+		authMethod := method
+		if authMethod == "" {
+			authMethod = auth.Identity.Principal.Method
+		}
+		audit.SetIdentity(r.Context(), auth.Identity.Principal.ID, authMethod, auth.Identity.CredentialID)
 	}
 	if err := h.authorizeOperation(r, req, operation); err != nil {
 		writeError(w, r, err)
