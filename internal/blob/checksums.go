@@ -11,6 +11,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
 // Chunk checksums let a ranged read verify only the part of a blob that it
@@ -44,7 +45,7 @@ const minChunkSize = 4 << 10
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // errChecksumsInvalid reports a sidecar that is damaged or describes
-// another blob; the store computes the checksums again.
+// another blob, so the store computes the checksums again.
 var errChecksumsInvalid = errors.New("invalid chunk checksums")
 
 // ChecksumsKey returns the storage key of the chunk checksums of blob d.
@@ -190,7 +191,7 @@ func (s *Store) chunkSums(ctx context.Context, d digest.Digest, size int64) (*ch
 	}
 
 	// The read goes on when the request that started it ends, because
-	// other requests may wait for it. It reads one blob once.
+	// other requests may wait for its result.
 	result, err, _ := s.sumBuilds.Do(string(d), func() (any, error) {
 		return s.computeChunkSums(context.WithoutCancel(ctx), d, size)
 	})
@@ -227,7 +228,7 @@ func (s *Store) computeChunkSums(ctx context.Context, d digest.Digest, size int6
 	if err := s.writeChunkSums(ctx, d, sums); err != nil {
 		// The checksums are right and serve this read, so only the next
 		// ranged read of d pays for another full read.
-		s.logger.WarnContext(ctx, "storing chunk checksums failed", "digest", d, "error", err)
+		telemetry.Logger(ctx).WarnContext(ctx, "storing chunk checksums failed", "digest", d, "error", err)
 	}
 	return sums, nil
 }

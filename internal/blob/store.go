@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -58,7 +57,6 @@ type Store struct {
 	// sumBuilds shares one computation among concurrent ranged reads.
 	chunkSize int64
 	sumBuilds singleflight.Group
-	logger    *slog.Logger
 }
 
 // SharedSessionLocks serialises requests on one upload session across the
@@ -73,13 +71,7 @@ type SharedSessionLocks interface {
 
 // New returns a Store over driver, keeping upload state in uploads.
 func New(driver storage.Driver, uploads UploadStates) *Store {
-	return &Store{driver: driver, uploads: uploads, chunkSize: DefaultChunkSize, logger: slog.Default()}
-}
-
-// WithLogger makes the store log through logger, and returns s.
-func (s *Store) WithLogger(logger *slog.Logger) *Store {
-	s.logger = logger
-	return s
+	return &Store{driver: driver, uploads: uploads, chunkSize: DefaultChunkSize}
 }
 
 // WithSharedSessionLocks makes every request on an upload session hold the
