@@ -36,9 +36,12 @@ const DefaultChunkSize = 1 << 20
 
 const checksumsMagic = "coffer-crc32c-v1"
 
-// minChunkSize is the smallest chunk size a sidecar may declare, which
-// bounds how large the sidecar of a blob can be.
-const minChunkSize = 4 << 10
+// minChunkSize and maxChunkSize bound the chunk size a sidecar may
+// declare, and so the size of a sidecar and of a reader's chunk buffer.
+const (
+	minChunkSize = 4 << 10
+	maxChunkSize = 64 << 20
+)
 
 // castagnoli is the CRC32C table. hash/crc32 computes it with the SSE 4.2
 // instruction on amd64 and the CRC32 instructions on arm64.
@@ -144,7 +147,7 @@ func decodeChunkSums(data []byte, d digest.Digest, size int64) (*chunkSums, erro
 	if len(rest) < nameLength || string(rest[:nameLength]) != string(d) {
 		return nil, fmt.Errorf("chunk checksums of blob %s: sidecar names another digest: %w", d, errChecksumsInvalid)
 	}
-	if recorded != uint64(size) || chunkSize < minChunkSize {
+	if recorded != uint64(size) || chunkSize < minChunkSize || chunkSize > maxChunkSize {
 		return nil, fmt.Errorf("chunk checksums of blob %s: size %d in chunks of %d does not fit the recorded size %d: %w", d, recorded, chunkSize, size, errChecksumsInvalid)
 	}
 	rest = rest[nameLength:]

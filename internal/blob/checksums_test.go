@@ -330,6 +330,28 @@ func TestChunkedTruncatedAfterChecksums(t *testing.T) {
 	}
 }
 
+func TestChunkedTruncatedBeforeRange(t *testing.T) {
+	s, driver := chunkedStore(t)
+	data := randomBytes(8 * testChunkSize)
+	size := int64(len(data))
+	d := storeBlob(t, s, digest.SHA256, data)
+	if _, err := readRange(t, s, d, size, 0, 1); err != nil {
+		t.Fatalf("ranged read before the damage: %v", err)
+	}
+	overwrite(t, driver, blob.Key(d), data[:2*testChunkSize])
+
+	got, err := readOneByte(t, s, d, size, 6*testChunkSize, 10)
+	if !errors.Is(err, blob.ErrDigestMismatch) {
+		t.Errorf("error %v, want ErrDigestMismatch", err)
+	}
+	if len(got) != 0 {
+		t.Errorf("returned %d bytes, want none", len(got))
+	}
+	if n := s.CorruptReads(); n != 1 {
+		t.Errorf("CorruptReads = %d, want 1", n)
+	}
+}
+
 // TestChunkedDamagedChecksums checks that a damaged sidecar is computed
 // again from a verified whole read instead of being trusted.
 func TestChunkedDamagedChecksums(t *testing.T) {

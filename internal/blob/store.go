@@ -140,7 +140,12 @@ func (s *Store) Open(ctx context.Context, d digest.Digest, size, start, length i
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.openBlob(ctx, d, start/sums.chunkSize*sums.chunkSize)
+	offset := start / sums.chunkSize * sums.chunkSize
+	rc, err := s.openBlob(ctx, d, offset)
+	if errors.Is(err, storage.ErrInvalidOffset) {
+		s.corrupts.Add(1)
+		return failedReader{err: fmt.Errorf("blob %s is shorter than offset %d of its recorded size %d: %w", d, offset, size, ErrDigestMismatch)}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -152,9 +157,6 @@ func (s *Store) openBlob(ctx context.Context, d digest.Digest, offset int64) (io
 	rc, err := s.driver.Reader(ctx, Key(d), offset)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
-	}
-	if errors.Is(err, storage.ErrInvalidOffset) {
-		return nil, fmt.Errorf("blob %s is shorter than offset %d: %w", d, offset, ErrDigestMismatch)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open blob %s: %w", d, err)
