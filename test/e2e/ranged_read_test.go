@@ -57,7 +57,7 @@ func TestRangedReadChunkChecksums(t *testing.T) {
 }
 
 // getRange GETs bytes first to last of a blob and returns the body, or an error unless the
-// server answered 206 and sent the whole body.
+// server sent status 206 and the whole body.
 func getRange(t *testing.T, client *ociClient, digest string, first, last int64) ([]byte, error) {
 	t.Helper()
 	header := map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", first, last)}
