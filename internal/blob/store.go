@@ -6,6 +6,7 @@
 // Storage layout, as keys of the storage.Driver:
 //
 //	blobs/<algorithm>/<first two hex characters>/<hex>   committed blob content
+//	checksums/<algorithm>/<first two hex characters>/<hex>  CRC32C per chunk of a committed blob
 //	uploads/<session id>                                 bytes of an open upload session
 //
 // The metadata store, not the driver, decides whether a blob is visible: a
@@ -21,6 +22,8 @@ import (
 	"io"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/storage"
@@ -53,6 +56,10 @@ type Store struct {
 	// rows is set by KeepUploadsInPlace; nil means every blob lives under
 	// its content key.
 	rows BlobRows
+	// chunkSize is the chunk size of the checksums the store computes;
+	// sumBuilds shares one computation among concurrent ranged reads.
+	chunkSize int64
+	sumBuilds singleflight.Group
 }
 
 // SharedSessionLocks serialises requests on one upload session across the
@@ -67,7 +74,7 @@ type SharedSessionLocks interface {
 
 // New returns a Store over driver, keeping upload state in uploads.
 func New(driver storage.Driver, uploads UploadStates) *Store {
-	return &Store{driver: driver, uploads: uploads}
+	return &Store{driver: driver, uploads: uploads, chunkSize: DefaultChunkSize}
 }
 
 // WithSharedSessionLocks makes every request on an upload session hold the
@@ -109,11 +116,16 @@ func (s *Store) Stat(ctx context.Context, d digest.Digest) (int64, error) {
 }
 
 // Open returns the bytes [start, start+length) of blob d, whose size is
-// size. The reader hashes the whole blob while it streams the range: it
-// returns ErrDigestMismatch instead of the final bytes of the range when
-// the stored content does not match d, so a caller never delivers a
-// complete body of wrong bytes. A range that does not start at 0 or does
-// not reach the end costs a read of the whole blob for that check.
+// size. The reader never returns bytes that failed verification: it
+// returns ErrDigestMismatch in their place, so a caller never delivers a
+// complete body of wrong bytes.
+//
+// A read of the whole blob, of nothing, or of a blob no larger than one
+// chunk hashes the whole blob and checks its digest before it returns the
+// last bytes. Any other range reads only the chunks that cover it and
+// checks each against its stored CRC32C before returning its bytes. When
+// a blob has no intact chunk checksums yet, Open first reads the whole
+// blob once, verifies its digest and stores its checksums.
 func (s *Store) Open(ctx context.Context, d digest.Digest, size, start, length int64) (io.ReadCloser, error) {
 	return s.OpenAt(ctx, d, "", size, start, length)
 }
@@ -128,17 +140,48 @@ func (s *Store) OpenAt(ctx context.Context, d digest.Digest, location string, si
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.driver.Reader(ctx, key, 0)
+	if length == 0 || length == size || size <= s.chunkSize {
+		rc, err := s.openBlob(ctx, d, key, 0)
+		if err != nil {
+			return nil, err
+		}
+		return newVerifyingReader(rc, d, size, start, length, &s.corrupts), nil
+	}
+
+	sums, err := s.chunkSums(ctx, d, key, size)
+	if errors.Is(err, ErrDigestMismatch) {
+		// Corrupt content fails the read as it does for a whole blob: Open
+		// succeeds and the first Read returns the mismatch.
+		return failedReader{err: err}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	offset := start / sums.chunkSize * sums.chunkSize
+	rc, err := s.openBlob(ctx, d, key, offset)
+	if errors.Is(err, storage.ErrInvalidOffset) {
+		s.corrupts.Add(1)
+		return failedReader{err: fmt.Errorf("blob %s is shorter than offset %d of its recorded size %d: %w", d, offset, size, ErrDigestMismatch)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newChunkReader(rc, d, sums, start, length, &s.corrupts), nil
+}
+
+// openBlob opens the content of d, stored at key, at offset.
+func (s *Store) openBlob(ctx context.Context, d digest.Digest, key string, offset int64) (io.ReadCloser, error) {
+	rc, err := s.driver.Reader(ctx, key, offset)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open blob %s: %w", d, err)
 	}
-	return newVerifyingReader(rc, d, size, start, length, &s.corrupts), nil
+	return rc, nil
 }
 
-// Delete removes the content of d from storage.
+// Delete removes the content of d and its chunk checksums from storage.
 func (s *Store) Delete(ctx context.Context, d digest.Digest) error {
 	err := s.driver.Delete(ctx, Key(d))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -146,6 +189,9 @@ func (s *Store) Delete(ctx context.Context, d digest.Digest) error {
 	}
 	if err != nil {
 		return fmt.Errorf("delete blob %s: %w", d, err)
+	}
+	if err := s.driver.Delete(ctx, ChecksumsKey(d)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("delete chunk checksums of blob %s: %w", d, err)
 	}
 	return nil
 }

@@ -13,8 +13,19 @@ import (
 	"github.com/cofferhq/coffer/internal/storage"
 )
 
-// blobsPrefix is the storage prefix of committed blobs (see blob.Key).
-const blobsPrefix = "blobs"
+// digestKeys is a family of storage keys named by blob digest.
+type digestKeys struct {
+	prefix string                     // first key segment
+	keyOf  func(digest.Digest) string // key of a digest
+}
+
+var (
+	// contentKeys are the keys of committed blob content.
+	contentKeys = digestKeys{prefix: "blobs", keyOf: blob.Key}
+	// checksumKeys are the keys of the chunk checksums of blobs, which
+	// belong to the blob of the same digest.
+	checksumKeys = digestKeys{prefix: "checksums", keyOf: blob.ChecksumsKey}
+)
 
 // collectBlobs unlinks or deletes every blob that has been unreferenced
 // since before the cutoff.
@@ -100,6 +111,12 @@ func (r *run) deleteBlob(ctx context.Context, d digest.Digest) {
 	}
 	r.report.DeletedBlobs = append(r.report.DeletedBlobs, Item{Name: string(d), Bytes: freed})
 	r.logger.Info("unreferenced blob deleted", "digest", d, "bytes", freed)
+
+	// Checksums left behind here are an orphan key for a later run.
+	sums := blob.ChecksumsKey(d)
+	if _, err := r.deleteKey(ctx, sums); err != nil {
+		r.fail("delete blob chunk checksums failed", err, "digest", d, "key", sums)
+	}
 }
 
 // contentKey returns the storage key of the content of blob d at location,
@@ -164,15 +181,27 @@ func bytesIf(removable bool, info storage.Info) int64 {
 // sweepBlobKeys deletes the content under blobs/ that has no blob row and
 // was written before the cutoff.
 func (r *run) sweepBlobKeys(ctx context.Context) error {
+	return r.sweepDigestKeys(ctx, contentKeys)
+}
+
+// sweepChecksumKeys deletes the chunk checksums under checksums/ that have
+// no blob row and were written before the cutoff.
+func (r *run) sweepChecksumKeys(ctx context.Context) error {
+	return r.sweepDigestKeys(ctx, checksumKeys)
+}
+
+// sweepDigestKeys deletes the keys of family k that have no blob row and
+// were written before the cutoff.
+func (r *run) sweepDigestKeys(ctx context.Context, k digestKeys) error {
 	var orphans []storage.Info
 	var batch []storage.Info
 	flush := func() error {
-		found, err := r.meta.FindBlobs(ctx, blobKeyDigests(batch))
+		found, err := r.meta.FindBlobs(ctx, k.digests(batch))
 		if err != nil {
 			return err
 		}
 		for _, info := range batch {
-			d, _ := blobKeyDigest(info.Key)
+			d, _ := k.digest(info.Key)
 			if _, ok := slices.BinarySearch(found, d); !ok {
 				orphans = append(orphans, info)
 			}
@@ -181,9 +210,9 @@ func (r *run) sweepBlobKeys(ctx context.Context) error {
 		return nil
 	}
 
-	err := r.blobs.Driver().Walk(ctx, blobsPrefix, func(info storage.Info) error {
-		if _, ok := blobKeyDigest(info.Key); !ok {
-			r.logger.Warn("storage key under blobs/ does not name a blob; left alone", "key", info.Key)
+	err := r.blobs.Driver().Walk(ctx, k.prefix, func(info storage.Info) error {
+		if _, ok := k.digest(info.Key); !ok {
+			r.logger.Warn("storage key does not name a blob; left alone", "prefix", k.prefix, "key", info.Key)
 			return nil
 		}
 		if !info.ModTime.Before(r.cutoff) {
@@ -199,23 +228,23 @@ func (r *run) sweepBlobKeys(ctx context.Context) error {
 		err = flush()
 	}
 	if err != nil {
-		return fmt.Errorf("walk %s: %w", blobsPrefix, err)
+		return fmt.Errorf("walk %s: %w", k.prefix, err)
 	}
 
 	for _, info := range orphans {
-		r.deleteOrphanBlobKey(ctx, info)
+		r.deleteOrphanBlobKey(ctx, k, info)
 	}
 	return nil
 }
 
 // deleteOrphanBlobKey deletes blob content that had no row when the walk
 // found it, after checking again that there is none.
-func (r *run) deleteOrphanBlobKey(ctx context.Context, info storage.Info) {
+func (r *run) deleteOrphanBlobKey(ctx context.Context, k digestKeys, info storage.Info) {
 	if r.report.DryRun {
 		r.report.OrphanKeys = append(r.report.OrphanKeys, Item{Name: info.Key, Bytes: info.Size})
 		return
 	}
-	d, _ := blobKeyDigest(info.Key)
+	d, _ := k.digest(info.Key)
 	found, err := r.meta.FindBlobs(ctx, []digest.Digest{d})
 	if err != nil {
 		r.fail("look up blob row failed", err, "digest", d)
@@ -239,25 +268,25 @@ func (r *run) deleteOrphanKey(ctx context.Context, key string) {
 	r.logger.Info("orphan storage key deleted", "key", key, "bytes", freed)
 }
 
-// blobKeyDigest returns the digest whose content key is key, and false for
-// a key that is not the content key of a valid digest.
-func blobKeyDigest(key string) (digest.Digest, bool) {
+// digest returns the digest whose key in family k is key, and false for
+// a key that is not the key of a valid digest.
+func (k digestKeys) digest(key string) (digest.Digest, bool) {
 	parts := strings.Split(key, "/")
-	if len(parts) != 4 || parts[0] != blobsPrefix {
+	if len(parts) != 4 || parts[0] != k.prefix {
 		return "", false
 	}
 	d, err := digest.Parse(parts[1] + ":" + parts[3])
-	if err != nil || blob.Key(d) != key {
+	if err != nil || k.keyOf(d) != key {
 		return "", false
 	}
 	return d, true
 }
 
-// blobKeyDigests returns the digests of content keys.
-func blobKeyDigests(infos []storage.Info) []digest.Digest {
+// digests returns the digests of the keys of family k among infos.
+func (k digestKeys) digests(infos []storage.Info) []digest.Digest {
 	ds := make([]digest.Digest, 0, len(infos))
 	for _, info := range infos {
-		if d, ok := blobKeyDigest(info.Key); ok {
+		if d, ok := k.digest(info.Key); ok {
 			ds = append(ds, d)
 		}
 	}

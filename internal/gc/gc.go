@@ -181,6 +181,7 @@ func (c *Collector) Run(ctx context.Context, dryRun bool) (*Report, error) {
 	}{
 		{"unreferenced blobs", r.collectBlobs},
 		{"orphan blob keys", r.sweepBlobKeys},
+		{"orphan checksum keys", r.sweepChecksumKeys},
 		{"expired upload sessions", r.expireSessions},
 		{"orphan upload keys", r.sweepUploadKeys},
 		{"expired multipart uploads", r.expireMultipart},
