@@ -51,6 +51,8 @@ type Handler struct {
 	// trustStores and trustStatus are nil until EnableTrust.
 	trustStores TrustStores
 	trustStatus TrustStatus
+	// attachments is nil until EnableAttachments.
+	attachments Attachments
 }
 
 // New returns the management API handler.

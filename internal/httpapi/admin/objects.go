@@ -116,8 +116,9 @@ func (h *Handler) registerObjects() {
 	h.mux.HandleFunc("GET /api/v1/buckets/{bucket}/usage", h.bucketUsage)
 	h.mux.HandleFunc("GET /api/v1/buckets/{bucket}/objects", h.listObjects)
 	h.mux.HandleFunc("PUT /api/v1/buckets/{bucket}/objects/{key...}", h.putObject)
+	// GET patterns match HEAD too. A separate HEAD pattern would conflict
+	// with the more specific GET routes that EnableAttachments adds.
 	h.mux.HandleFunc("GET /api/v1/buckets/{bucket}/objects/{key...}", h.getObject)
-	h.mux.HandleFunc("HEAD /api/v1/buckets/{bucket}/objects/{key...}", h.getObject)
 	h.mux.HandleFunc("DELETE /api/v1/buckets/{bucket}/objects/{key...}", h.deleteObject)
 	h.mux.HandleFunc("POST /api/v1/buckets/{bucket}/uploads", h.startSession)
 	h.mux.HandleFunc("HEAD /api/v1/uploads/{id}", h.sessionStatus)
