@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cofferhq/coffer/internal/attachments"
 	"github.com/cofferhq/coffer/internal/authn"
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/config"
@@ -21,7 +20,6 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/registry"
-	"github.com/cofferhq/coffer/internal/supplychain"
 )
 
 // Version is the cofferd version, set at build time with -ldflags.
@@ -73,14 +71,13 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}
-	trustStatus := supplychain.NewStatusService(a.metadata.store, blobReader{blobs}, time.Now, a.logger)
-	adminHandler.EnableTrust(a.metadata.store, trustStatus)
-	attached := attachments.New(reg, objectStore, time.Now)
-	adminHandler.EnableAttachments(attached)
-	if !a.cfg.SupplyChain.Attachments.KeepOnObjectDelete {
-		objectStore.OnDelete(a.deleteAttachments(attached))
-	}
-	handler := a.routes(oci.New(reg), routed(adminHandler))
+	sc := newSupplyChain(a.cfg, a.metadata.store, blobs, objectStore, a.metrics, a.logger)
+	adminHandler.EnableTrust(a.metadata.store, sc.status)
+	adminHandler.EnableAttachments(sc.attachments)
+	adminHandler.EnforcePolicy(sc.enforcer)
+	ociHandler := oci.New(reg)
+	ociHandler.EnforcePolicy(sc.enforcer)
+	handler := a.routes(ociHandler, routed(adminHandler))
 
 	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)
 	if err != nil {
@@ -88,17 +85,6 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	}
 	a.listener = l
 	return nil
-}
-
-// deleteAttachments returns the hook that deletes an object's attachments
-// after the object. A failure is logged and not returned, because the
-// object deletion is already stored and the client's request succeeded.
-func (a *apiSubsystem) deleteAttachments(attached *attachments.Service) func(ctx context.Context, bucket, key string) {
-	return func(ctx context.Context, bucket, key string) {
-		if err := attached.DeleteAll(ctx, bucket, key); err != nil {
-			a.logger.ErrorContext(ctx, "delete attachments of a deleted object failed", "bucket", bucket, "key", key, "error", err)
-		}
-	}
 }
 
 // routes assembles the top-level handler. It dispatches on path prefixes

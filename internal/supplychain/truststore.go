@@ -30,6 +30,8 @@ type TrustStoreConfig struct {
 	// SigstoreTrustedRoot is an offline Sigstore trusted_root.json. It is
 	// stored for keyless verification, which is not implemented yet.
 	SigstoreTrustedRoot json.RawMessage `json:"sigstore_trusted_root,omitempty"`
+	// Policy, when set, is checked on pulls and downloads in the scope.
+	Policy *Policy `json:"policy,omitempty"`
 }
 
 // PEMEntry is one named PEM document.
@@ -115,6 +117,11 @@ func NewTrustStore(name string, config TrustStoreConfig) (*TrustStore, error) {
 	}
 	if err := ts.compileNotation(); err != nil {
 		return nil, invalid("%v", err)
+	}
+	if config.Policy != nil {
+		if err := config.Policy.validate(); err != nil {
+			return nil, invalid("%v", err)
+		}
 	}
 	if len(config.SigstoreTrustedRoot) > 0 {
 		var root struct {

@@ -17,6 +17,7 @@ import (
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/supplychain"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
@@ -68,6 +69,7 @@ var objectErrors = []struct {
 	{objects.ErrIncompleteBody, http.StatusBadRequest},
 	{objects.ErrPreconditionFailed, http.StatusPreconditionFailed},
 	{objects.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable},
+	{supplychain.ErrDenied, http.StatusForbidden},
 	// The backend's failures come after the domain's, which name the cause
 	// more precisely. Both responses carry Retry-After.
 	{storage.ErrThrottled, http.StatusTooManyRequests},
@@ -256,6 +258,12 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeObjectError(w, r, err)
 		return
+	}
+	if h.policy != nil && r.Method == http.MethodGet {
+		if err := h.policy.CheckObject(r.Context(), o); err != nil {
+			writeObjectError(w, r, err)
+			return
+		}
 	}
 	etag := `"` + string(o.Blob) + `"`
 	if match := r.Header.Get("If-Match"); match != "" && strings.TrimSpace(match) != "*" && strings.TrimSpace(match) != etag {

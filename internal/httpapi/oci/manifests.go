@@ -25,6 +25,12 @@ func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route) 
 		writeError(w, r, fmt.Errorf("%w: manifest %s is %s, which the Accept header does not list", registry.ErrNotAcceptable, ref, m.MediaType))
 		return
 	}
+	if h.policy != nil && r.Method == http.MethodGet {
+		if err := h.policy.CheckManifest(r.Context(), rt.name, m); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
 
 	header := w.Header()
 	header.Set("Content-Type", m.MediaType)

@@ -1,18 +1,32 @@
 package oci
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
+	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/registry"
 )
 
 // Handler serves /v2/ and everything below it.
 type Handler struct {
 	reg *registry.Registry
+	// policy is nil until EnforcePolicy.
+	policy PullPolicy
 }
+
+// PullPolicy checks a manifest pull against the supply-chain policies. It
+// returns an error wrapping supplychain.ErrDenied to reject the pull.
+type PullPolicy interface {
+	CheckManifest(ctx context.Context, repo string, m *metadata.Manifest) error
+}
+
+// EnforcePolicy makes GET of a manifest pass p first. Call it before
+// serving requests.
+func (h *Handler) EnforcePolicy(p PullPolicy) { h.policy = p }
 
 // New returns the OCI API handler over reg. Authentication happens in
 // middleware before it.
