@@ -47,6 +47,9 @@ var (
 	ErrInvalid = errors.New("invalid attachment")
 	// ErrTooLarge reports a document over supplychain.MaxDocumentBytes.
 	ErrTooLarge = errors.New("attachment is too large")
+	// ErrSubjectChanged reports an object overwritten since the document
+	// was made for it.
+	ErrSubjectChanged = errors.New("the object's content changed")
 	// ErrTooMany reports an object that already has MaxPerObject attachments.
 	ErrTooMany = errors.New("too many attachments")
 )
@@ -110,7 +113,11 @@ type Input struct {
 	// ArtifactType is the manifest's artifactType; empty derives it from
 	// MediaType.
 	ArtifactType string
-	Body         io.Reader
+	// Subject, when set, is the content digest the document was made
+	// for: Attach fails with ErrSubjectChanged when the object's content
+	// is no longer that.
+	Subject digest.Digest
+	Body    io.Reader
 }
 
 // Attach stores a document as a referrer of the object's current content.
@@ -120,6 +127,9 @@ func (s *Service) Attach(ctx context.Context, in Input) (*Attachment, error) {
 	o, err := s.objects.Object(ctx, in.Bucket, in.Key)
 	if err != nil {
 		return nil, err
+	}
+	if in.Subject != "" && in.Subject != o.Blob {
+		return nil, fmt.Errorf("attach to %s/%s: %w: it is %s, not %s", in.Bucket, in.Key, ErrSubjectChanged, o.Blob, in.Subject)
 	}
 	mediaType := supplychain.BaseMediaType(in.MediaType)
 	artifactType, err := artifactTypeFor(mediaType, in.ArtifactType)

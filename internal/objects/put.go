@@ -110,6 +110,7 @@ func (s *Store) storeObject(ctx context.Context, o *metadata.Object, cond metada
 	case err != nil:
 		return fmt.Errorf("store object %s/%s: %w", o.Bucket, o.Key, err)
 	}
+	s.notifyStored(ctx, o)
 	return nil
 }
 

@@ -71,12 +71,18 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}
-	sc := newSupplyChain(a.cfg, a.metadata.store, blobs, objectStore, a.metrics, a.logger)
+	sc, err := newSupplyChain(a.cfg, a.metadata.store, blobs, objectStore, a.metrics, a.logger)
+	if err != nil {
+		return err
+	}
 	adminHandler.EnableTrust(a.metadata.store, sc.status)
 	adminHandler.EnableAttachments(sc.attachments)
 	adminHandler.EnforcePolicy(sc.enforcer)
 	ociHandler := oci.New(reg)
 	ociHandler.EnforcePolicy(sc.enforcer)
+	if sc.signing != nil {
+		ociHandler.OnManifestPushed(sc.signing.ManifestPushed)
+	}
 	handler := a.routes(ociHandler, routed(adminHandler))
 
 	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)

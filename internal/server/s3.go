@@ -42,7 +42,11 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 	s.store = objects.New(s.metadata.store, blobs, s.cfg.S3.Region)
 	verifier := &sigv4.Verifier{Credentials: rootCredentials{s.root}, Region: s.cfg.S3.Region}
 	handler := s3.New(s.store, s3.SignatureAuthenticator{Verifier: verifier}, s3.Options{Region: s.cfg.S3.Region, Domain: s.cfg.S3.Domain})
-	handler.EnforcePolicy(newSupplyChain(s.cfg, s.metadata.store, blobs, s.store, s.metrics, s.logger).enforcer)
+	sc, err := newSupplyChain(s.cfg, s.metadata.store, blobs, s.store, s.metrics, s.logger)
+	if err != nil {
+		return err
+	}
+	handler.EnforcePolicy(sc.enforcer)
 
 	cors := middleware.CORSOptions{AllowedOrigins: s.cfg.CORS.AllowedOrigins, MaxAge: s.cfg.CORS.MaxAge}
 	limited := s.limits.Handler("s3", middleware.FailedSignature, s3.Reject, handler)

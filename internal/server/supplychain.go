@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/registry"
+	"github.com/cofferhq/coffer/internal/signing"
 	"github.com/cofferhq/coffer/internal/supplychain"
 )
 
@@ -24,12 +26,15 @@ type supplyChain struct {
 	status      *supplychain.StatusService
 	enforcer    *supplychain.Enforcer
 	attachments *attachments.Service
+	// signing is nil unless server-side signing is configured.
+	signing *signing.Service
 }
 
 // newSupplyChain builds the supply-chain services over one metadata store
 // and blob store. Unless the configuration keeps them, deleting an object
-// of store deletes its attachments.
-func newSupplyChain(cfg config.Config, meta metadata.Store, blobs *blob.Store, store *objects.Store, metrics *serverMetrics, logger *slog.Logger) *supplyChain {
+// of store deletes its attachments; with signing configured, writing an
+// object in scope signs it.
+func newSupplyChain(cfg config.Config, meta metadata.Store, blobs *blob.Store, store *objects.Store, metrics *serverMetrics, logger *slog.Logger) (*supplyChain, error) {
 	status := supplychain.NewStatusService(meta, blobReader{blobs}, time.Now, logger)
 	reg := registry.New(meta, blobs, cfg.Registry.MaxManifestBytes)
 	sc := &supplyChain{
@@ -46,7 +51,27 @@ func newSupplyChain(cfg config.Config, meta metadata.Store, blobs *blob.Store, s
 			}
 		})
 	}
-	return sc
+	if cfg.SupplyChain.Signing.KeyFile != "" {
+		var err error
+		if sc.signing, err = newSigning(cfg, reg, sc.attachments, logger); err != nil {
+			return nil, err
+		}
+		store.OnStore(sc.signing.ObjectStored)
+	}
+	return sc, nil
+}
+
+func newSigning(cfg config.Config, reg *registry.Registry, attached *attachments.Service, logger *slog.Logger) (*signing.Service, error) {
+	sc := cfg.SupplyChain.Signing
+	signer, err := supplychain.LoadSigner(sc.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("supply_chain.signing.key_file: %w", err)
+	}
+	reference := sc.DockerReference
+	if reference == "" {
+		reference = cfg.Listen
+	}
+	return signing.New(signing.Options{Signer: signer, Repositories: sc.Repositories, Buckets: sc.Buckets, DockerReference: reference}, reg, attached, logger)
 }
 
 // requestPrincipal returns the principal that the audit record of the

@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"context"
 	"fmt"
 	"mime"
 	"net/http"
@@ -81,6 +82,9 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	if h.pushed != nil {
+		h.pushed(context.WithoutCancel(r.Context()), rt.name, m)
 	}
 	header := w.Header()
 	header.Set("Location", "/v2/"+rt.name+"/manifests/"+string(m.Digest))

@@ -16,12 +16,21 @@ type Handler struct {
 	reg *registry.Registry
 	// policy is nil until EnforcePolicy.
 	policy PullPolicy
+	// pushed is nil until OnManifestPushed.
+	pushed func(ctx context.Context, repo string, m *metadata.Manifest)
 }
 
 // PullPolicy checks a manifest pull against the supply-chain policies. It
 // returns an error wrapping supplychain.ErrDenied to reject the pull.
 type PullPolicy interface {
 	CheckManifest(ctx context.Context, repo string, m *metadata.Manifest) error
+}
+
+// OnManifestPushed makes fn run after each manifest is stored through
+// PUT, before the response is sent. fn handles its own errors. Call it
+// before serving requests.
+func (h *Handler) OnManifestPushed(fn func(ctx context.Context, repo string, m *metadata.Manifest)) {
+	h.pushed = fn
 }
 
 // EnforcePolicy makes GET of a manifest pass p first. Call it before
