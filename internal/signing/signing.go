@@ -58,8 +58,6 @@ type Service struct {
 	logger       *slog.Logger
 }
 
-var repositoryGlob = regexp.MustCompile(`^[a-z0-9*][a-z0-9._/*-]*$`)
-
 // New checks opts and returns the service.
 func New(opts Options, reg Registry, attacher Attacher, logger *slog.Logger) (*Service, error) {
 	if opts.Signer == nil {
@@ -67,13 +65,11 @@ func New(opts Options, reg Registry, attacher Attacher, logger *slog.Logger) (*S
 	}
 	s := &Service{opts: opts, registry: reg, attacher: attacher, logger: logger}
 	for _, glob := range opts.Repositories {
-		if !repositoryGlob.MatchString(glob) {
-			return nil, fmt.Errorf("signing: %q is not a repository name glob", glob)
+		re, err := supplychain.CompileRepositoryGlob(glob)
+		if err != nil {
+			return nil, fmt.Errorf("signing: %w", err)
 		}
-		pattern := regexp.QuoteMeta(glob)
-		pattern = strings.ReplaceAll(pattern, `\*\*`, `.*`)
-		pattern = strings.ReplaceAll(pattern, `\*`, `[^/]*`)
-		s.repositories = append(s.repositories, regexp.MustCompile("^"+pattern+"$"))
+		s.repositories = append(s.repositories, re)
 	}
 	if len(opts.Buckets) > 0 {
 		if _, err := supplychain.NewBlobBundle(opts.Signer, digest.Canonical.FromBytes(nil)); errors.Is(err, supplychain.ErrDigestSigning) {

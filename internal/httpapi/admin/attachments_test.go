@@ -26,16 +26,9 @@ import (
 // attachments, as cofferd does by default.
 func newAttachmentServer(t *testing.T, deleteWithObject bool) *adminServer {
 	t.Helper()
-	meta, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatalf("open sqlite store: %v", err)
-	}
-	t.Cleanup(func() { _ = meta.Close() })
-	blobs := blob.New(memory.New(), meta)
-	store := objects.New(meta, blobs, "us-east-1")
-	reg := registry.New(meta, blobs, 4<<20)
+	stack := newTestStack(t)
+	meta, store, reg, status := stack.meta, stack.store, stack.reg, stack.status
 	handler := admin.New(reg, store, func() admin.SystemInfo { return admin.SystemInfo{} })
-	status := supplychain.NewStatusService(meta, blobOpener{blobs}, func() time.Time { return verifyTime }, slog.New(slog.DiscardHandler))
 	handler.EnableTrust(meta, status)
 	attached := attachments.New(reg, store, time.Now)
 	handler.EnableAttachments(attached)
@@ -230,5 +223,31 @@ func TestAttachmentsReject(t *testing.T) {
 				t.Errorf("detail = %q, want it to contain %q", p.Detail, tc.detail)
 			}
 		})
+	}
+}
+
+// testStack is the domain layer under the test servers: SQLite metadata,
+// the memory storage driver, the object store, the registry and the trust
+// status service.
+type testStack struct {
+	meta   *sqlite.Store
+	store  *objects.Store
+	reg    *registry.Registry
+	status *supplychain.StatusService
+}
+
+func newTestStack(t *testing.T) testStack {
+	t.Helper()
+	meta, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatalf("open sqlite store: %v", err)
+	}
+	t.Cleanup(func() { _ = meta.Close() })
+	blobs := blob.New(memory.New(), meta)
+	return testStack{
+		meta:   meta,
+		store:  objects.New(meta, blobs, "us-east-1"),
+		reg:    registry.New(meta, blobs, 4<<20),
+		status: supplychain.NewStatusService(meta, blobOpener{blobs}, func() time.Time { return verifyTime }, slog.New(slog.DiscardHandler)),
 	}
 }

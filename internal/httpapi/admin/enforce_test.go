@@ -8,25 +8,18 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/httpapi/admin"
 	"github.com/cofferhq/coffer/internal/httpapi/oci"
 	"github.com/cofferhq/coffer/internal/httpapi/s3"
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/metadata/sqlite"
-	"github.com/cofferhq/coffer/internal/objects"
-	"github.com/cofferhq/coffer/internal/registry"
-	"github.com/cofferhq/coffer/internal/storage/memory"
 	"github.com/cofferhq/coffer/internal/supplychain"
 )
 
@@ -86,15 +79,8 @@ type policyServer struct {
 
 func newPolicyServer(t *testing.T) *policyServer {
 	t.Helper()
-	meta, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatalf("open sqlite store: %v", err)
-	}
-	t.Cleanup(func() { _ = meta.Close() })
-	blobs := blob.New(memory.New(), meta)
-	store := objects.New(meta, blobs, "us-east-1")
-	reg := registry.New(meta, blobs, 4<<20)
-	status := supplychain.NewStatusService(meta, blobOpener{blobs}, func() time.Time { return verifyTime }, slog.New(slog.DiscardHandler))
+	stack := newTestStack(t)
+	meta, store, reg, status := stack.meta, stack.store, stack.reg, stack.status
 	log := &decisionLog{}
 	enforcer := supplychain.NewEnforcer(status, principalOf, log.record)
 

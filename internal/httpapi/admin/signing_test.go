@@ -10,22 +10,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/attachments"
-	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/httpapi/admin"
 	"github.com/cofferhq/coffer/internal/httpapi/oci"
-	"github.com/cofferhq/coffer/internal/metadata/sqlite"
-	"github.com/cofferhq/coffer/internal/objects"
-	"github.com/cofferhq/coffer/internal/registry"
 	"github.com/cofferhq/coffer/internal/signing"
-	"github.com/cofferhq/coffer/internal/storage/memory"
 	"github.com/cofferhq/coffer/internal/supplychain"
 )
 
@@ -34,15 +28,8 @@ import (
 // releases bucket.
 func newSigningServer(t *testing.T, signer supplychain.Signer, buckets ...string) *trustServer {
 	t.Helper()
-	meta, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatalf("open sqlite store: %v", err)
-	}
-	t.Cleanup(func() { _ = meta.Close() })
-	blobs := blob.New(memory.New(), meta)
-	store := objects.New(meta, blobs, "us-east-1")
-	reg := registry.New(meta, blobs, 4<<20)
-	status := supplychain.NewStatusService(meta, blobOpener{blobs}, func() time.Time { return verifyTime }, slog.New(slog.DiscardHandler))
+	stack := newTestStack(t)
+	meta, store, reg, status := stack.meta, stack.store, stack.reg, stack.status
 	attached := attachments.New(reg, store, time.Now)
 	signer2, err := signing.New(signing.Options{Signer: signer, Repositories: []string{"demo/**"}, Buckets: buckets, DockerReference: "registry.test"},
 		reg, attached, slog.New(slog.DiscardHandler))
