@@ -34,8 +34,8 @@ const (
 )
 
 // Management API actions. Their resources are management resources
-// (ManagementResource): the owner of the tokens, the robot, the policy or the
-// webhook subscription a request addresses.
+// (ManagementResource): the owner of the tokens, the robot, the policy, the
+// webhook subscription or the trust store a request addresses.
 const (
 	ActionTokensCreate    = "coffer:tokens.create"
 	ActionTokensList      = "coffer:tokens.list"
@@ -49,6 +49,8 @@ const (
 	ActionWebhooksRead    = "coffer:webhooks.read"
 	ActionWebhooksWrite   = "coffer:webhooks.write"
 	ActionSystemRead      = "coffer:system.read"
+	ActionTrustRead       = "coffer:trust.read"
+	ActionTrustWrite      = "coffer:trust.write"
 )
 
 // knownActions lists every action a statement may name. Wildcard patterns
@@ -60,6 +62,7 @@ var knownActions = []string{
 	ActionRobotsCreate, ActionRobotsList, ActionRobotsDelete,
 	ActionPoliciesRead, ActionPoliciesWrite, ActionPoliciesExplain,
 	ActionWebhooksRead, ActionWebhooksWrite, ActionSystemRead,
+	ActionTrustRead, ActionTrustWrite,
 
 	ActionS3GetObject, ActionS3PutObject, ActionS3DeleteObject,
 	ActionS3ListBucket, ActionS3ListAllMyBuckets,

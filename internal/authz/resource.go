@@ -78,7 +78,7 @@ func arnBucket(pattern string) string {
 }
 
 // managementKinds are the kinds of management resources.
-var managementKinds = []string{"tokens", "robots", "policies", "webhooks", "system"}
+var managementKinds = []string{"tokens", "robots", "policies", "webhooks", "system", "trust"}
 
 // validateManagement checks a management resource pattern: "coffer:", a
 // kind and, except for "system", "/" and a name pattern; or "coffer:*" for

@@ -73,7 +73,7 @@ COFFER_PASSWORD, or what "coffer login" stored for the server.`,
 	root.AddCommand(
 		newLoginCommand(a), newLogoutCommand(a),
 		newCpCommand(a), newLsCommand(a), newRmCommand(a), newMbCommand(a), newRbCommand(a), newStatCommand(a),
-		newPushCommand(a), newPullCommand(a), newTagsCommand(a), newReferrersCommand(a),
+		newPushCommand(a), newPullCommand(a), newTagsCommand(a), newReferrersCommand(a), newAttachCommand(a), newTrustCommand(a),
 		newWebhookCommand(a), newUsageCommand(a), newVersionCommand(a), newDocsCommand(),
 	)
 	return root

@@ -49,6 +49,8 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Limits configures the abuse limits on logins and token requests.
 	Limits Limits `yaml:"limits"`
+	// SupplyChain configures signatures, SBOMs and attestations.
+	SupplyChain SupplyChain `yaml:"supply_chain"`
 	// ShutdownTimeout bounds how long in-flight requests may run after
 	// SIGINT or SIGTERM. Default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`

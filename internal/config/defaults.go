@@ -144,6 +144,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Tracing.validate()...)
 	errs = append(errs, c.Audit.validate()...)
+	errs = append(errs, c.SupplyChain.Signing.validate()...)
 	errs = append(errs, c.Limits.validate()...)
 	if c.ShutdownTimeout <= 0 {
 		check("shutdown_timeout", fmt.Errorf("must be positive, got %s", c.ShutdownTimeout))

@@ -82,9 +82,14 @@ func (s *Store) DeleteBucketRecursive(ctx context.Context, name string) error {
 			return fmt.Errorf("list objects of %s: %w", name, err)
 		}
 		for _, o := range page {
-			if _, err := s.meta.DeleteObject(ctx, name, o.Key); err != nil && !errors.Is(err, metadata.ErrNotFound) {
+			_, err := s.meta.DeleteObject(ctx, name, o.Key)
+			if errors.Is(err, metadata.ErrNotFound) {
+				continue
+			}
+			if err != nil {
 				return fmt.Errorf("delete object %s/%s: %w", name, o.Key, err)
 			}
+			s.notifyDeleted(ctx, name, o.Key)
 		}
 		if len(page) < 1000 {
 			break

@@ -93,6 +93,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, in CompleteInput) (
 	for _, p := range stored {
 		s.deleteStaged(ctx, p.StorageKey)
 	}
+	s.notifyStored(ctx, o)
 	return o, nil
 }
 

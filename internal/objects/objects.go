@@ -52,12 +52,39 @@ type Store struct {
 	meta   Metadata
 	blobs  *blob.Store
 	region string
+	// deleted, when set, runs after each object is deleted.
+	deleted func(ctx context.Context, bucket, key string)
+	// stored, when set, runs after each object is written.
+	stored func(ctx context.Context, o *metadata.Object)
 }
 
 // New returns a Store. region is reported for buckets created without a
 // location constraint.
 func New(meta Metadata, blobs *blob.Store, region string) *Store {
 	return &Store{meta: meta, blobs: blobs, region: region}
+}
+
+// OnDelete makes fn run after each object is deleted, through S3, the
+// native API or a recursive bucket deletion, once the deletion is stored.
+// fn handles its own errors. Call it before serving requests.
+func (s *Store) OnDelete(fn func(ctx context.Context, bucket, key string)) { s.deleted = fn }
+
+// OnStore makes fn run after each object is written: a PUT, a copy, a
+// completed upload session or multipart upload. fn handles its own errors
+// and runs before the write request returns. Call it before serving
+// requests.
+func (s *Store) OnStore(fn func(ctx context.Context, o *metadata.Object)) { s.stored = fn }
+
+func (s *Store) notifyStored(ctx context.Context, o *metadata.Object) {
+	if s.stored != nil {
+		s.stored(context.WithoutCancel(ctx), o)
+	}
+}
+
+func (s *Store) notifyDeleted(ctx context.Context, bucket, key string) {
+	if s.deleted != nil {
+		s.deleted(context.WithoutCancel(ctx), bucket, key)
+	}
 }
 
 // Region returns the store's default region.

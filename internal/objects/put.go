@@ -112,6 +112,7 @@ func (s *Store) storeObject(ctx context.Context, o *metadata.Object, cond metada
 		return fmt.Errorf("store object %s/%s: %w", o.Bucket, o.Key, err)
 	}
 	s.blobs.Settle(ctx, o.Blob, o.BlobLocation)
+	s.notifyStored(ctx, o)
 	return nil
 }
 

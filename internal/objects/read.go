@@ -81,9 +81,13 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
 		return err
 	}
 	_, err := s.meta.DeleteObject(ctx, bucket, key)
-	if err != nil && !errors.Is(err, metadata.ErrNotFound) {
+	if errors.Is(err, metadata.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("delete object %s/%s: %w", bucket, key, err)
 	}
+	s.notifyDeleted(ctx, bucket, key)
 	return nil
 }
 

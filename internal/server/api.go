@@ -21,7 +21,6 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/registry"
-	"github.com/cofferhq/coffer/internal/supplychain"
 )
 
 // Version is the cofferd version, set at build time with -ldflags.
@@ -76,15 +75,24 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}
-	trustStatus := supplychain.NewStatusService(a.metadata.store, blobReader{blobs}, time.Now, a.logger)
-	adminHandler.EnableTrust(a.metadata.store, trustStatus)
+	sc, err := newSupplyChain(a.cfg, a.metadata.store, blobs, objectStore, a.metrics, a.logger)
+	if err != nil {
+		return err
+	}
+	adminHandler.EnableTrust(a.metadata.store, sc.status)
+	adminHandler.EnableAttachments(sc.attachments)
+	adminHandler.EnforcePolicy(sc.enforcer)
+	adminHandler.EnableAccessKeys(a.identity.accessKeys(a.metadata.store), callerFromContext)
 	ociHandler := oci.New(reg)
 	access, err := newOCIAccess(ctx, a.root, a.identity)
 	if err != nil {
 		return err
 	}
 	ociHandler.RequireAccess(access)
-	adminHandler.EnableAccessKeys(a.identity.accessKeys(a.metadata.store), callerFromContext)
+	ociHandler.EnforcePolicy(sc.enforcer)
+	if sc.signing != nil {
+		ociHandler.OnManifestPushed(sc.signing.ManifestPushed)
+	}
 	handler := a.routes(ociHandler, routed(adminHandler))
 
 	l, err := serve(ctx, "api", a.cfg.Listen, a.cfg.TLS, handler, a.logger)

@@ -34,6 +34,8 @@ type serverMetrics struct {
 	// scrubDamage counts the damaged blobs that background scrubs found,
 	// by kind: "corrupt" or "missing".
 	scrubDamage *prometheus.CounterVec
+	// policyDecisions counts supply-chain policy decisions.
+	policyDecisions *prometheus.CounterVec
 }
 
 // newServerMetrics returns a new registry with every metric family
@@ -53,14 +55,15 @@ func newServerMetrics(cfg config.Metrics) *serverMetrics {
 	scrubDamage.WithLabelValues(scrubCorrupt)
 	scrubDamage.WithLabelValues(scrubMissing)
 	return &serverMetrics{
-		telemetry:   t,
-		http:        middleware.NewHTTPMetrics(t.Registry()),
-		storage:     instrumented.NewMetrics(t.Registry()),
-		webhooks:    newWebhookMetrics(t.Registry()),
-		backend:     newBackendMetrics(t.Registry()),
-		audit:       newAuditMetrics(t.Registry()),
-		abuse:       middleware.NewAbuseMetrics(t.Registry()),
-		scrubDamage: scrubDamage,
+		telemetry:       t,
+		http:            middleware.NewHTTPMetrics(t.Registry()),
+		storage:         instrumented.NewMetrics(t.Registry()),
+		webhooks:        newWebhookMetrics(t.Registry()),
+		backend:         newBackendMetrics(t.Registry()),
+		audit:           newAuditMetrics(t.Registry()),
+		abuse:           middleware.NewAbuseMetrics(t.Registry()),
+		scrubDamage:     scrubDamage,
+		policyDecisions: newPolicyDecisionCounter(t.Registry()),
 	}
 }
 

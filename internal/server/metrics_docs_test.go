@@ -43,8 +43,8 @@ func TestMetricsDocsListEveryFamily(t *testing.T) {
 			t.Errorf("docs/metrics.md does not list %s", name)
 		}
 	}
-	if count != 20 {
-		t.Errorf("the scrape has %d coffer_* families, want 20", count)
+	if count != 21 {
+		t.Errorf("the scrape has %d coffer_* families, want 21", count)
 	}
 }
 

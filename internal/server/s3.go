@@ -51,6 +51,11 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 		Authorizer: s.identity.s3Authorizer(s.store),
 		STS:        sts.New(s.identity.resolver, sessions),
 	})
+	sc, err := newSupplyChain(s.cfg, s.metadata.store, blobs, s.store, s.metrics, s.logger)
+	if err != nil {
+		return err
+	}
+	handler.EnforcePolicy(sc.enforcer)
 
 	cors := middleware.CORSOptions{AllowedOrigins: s.cfg.CORS.AllowedOrigins, MaxAge: s.cfg.CORS.MaxAge}
 	limited := s.limits.Handler("s3", middleware.FailedSignature, s3.Reject, handler)

@@ -30,6 +30,8 @@ type TrustStoreConfig struct {
 	// SigstoreTrustedRoot is an offline Sigstore trusted_root.json. It is
 	// stored for keyless verification, which is not implemented yet.
 	SigstoreTrustedRoot json.RawMessage `json:"sigstore_trusted_root,omitempty"`
+	// Policy, when set, is checked on pulls and downloads in the scope.
+	Policy *Policy `json:"policy,omitempty"`
 }
 
 // PEMEntry is one named PEM document.
@@ -116,6 +118,11 @@ func NewTrustStore(name string, config TrustStoreConfig) (*TrustStore, error) {
 	if err := ts.compileNotation(); err != nil {
 		return nil, invalid("%v", err)
 	}
+	if config.Policy != nil {
+		if err := config.Policy.validate(); err != nil {
+			return nil, invalid("%v", err)
+		}
+	}
 	if len(config.SigstoreTrustedRoot) > 0 {
 		var root struct {
 			MediaType string `json:"mediaType"`
@@ -127,19 +134,29 @@ func NewTrustStore(name string, config TrustStoreConfig) (*TrustStore, error) {
 	return ts, nil
 }
 
+// CompileRepositoryGlob compiles a glob over repository names, in which
+// "*" matches within one path segment and "**" across segments.
+func CompileRepositoryGlob(glob string) (*regexp.Regexp, error) {
+	if !repositoryGlob.MatchString(glob) {
+		return nil, fmt.Errorf("%q is not a repository name glob", glob)
+	}
+	pattern := regexp.QuoteMeta(glob)
+	pattern = strings.ReplaceAll(pattern, `\*\*`, `.*`)
+	pattern = strings.ReplaceAll(pattern, `\*`, `[^/]*`)
+	return regexp.MustCompile("^" + pattern + "$"), nil
+}
+
 func (ts *TrustStore) compileScope() error {
 	s := ts.Config.Scope
 	switch {
 	case s.Repositories != "" && (s.Bucket != "" || s.Prefix != ""):
 		return errors.New("scope names both repositories and a bucket; use one trust store for each")
 	case s.Repositories != "":
-		if !repositoryGlob.MatchString(s.Repositories) {
-			return fmt.Errorf("scope.repositories %q is not a repository name glob", s.Repositories)
+		re, err := CompileRepositoryGlob(s.Repositories)
+		if err != nil {
+			return fmt.Errorf("scope.repositories: %w", err)
 		}
-		pattern := regexp.QuoteMeta(s.Repositories)
-		pattern = strings.ReplaceAll(pattern, `\*\*`, `.*`)
-		pattern = strings.ReplaceAll(pattern, `\*`, `[^/]*`)
-		ts.repositories = regexp.MustCompile("^" + pattern + "$")
+		ts.repositories = re
 	case s.Bucket != "":
 		if !bucketName.MatchString(s.Bucket) {
 			return fmt.Errorf("scope.bucket %q is not a bucket name", s.Bucket)

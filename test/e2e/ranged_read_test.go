@@ -78,3 +78,10 @@ func getRange(t *testing.T, client *ociClient, digest string, first, last int64)
 	}
 	return body, nil
 }
+
+// blobKey returns the storage key of a committed blob on the filesystem
+// driver, which moves every blob to its content key.
+func blobKey(digest string) string {
+	hex := strings.TrimPrefix(digest, "sha256:")
+	return "blobs/sha256/" + hex[:2] + "/" + hex
+}

@@ -60,7 +60,22 @@ type Handler struct {
 	// accessKeys is nil until EnableAccessKeys.
 	accessKeys AccessKeys
 	caller     Caller
+	// attachments is nil until EnableAttachments.
+	attachments Attachments
+	// policy is nil until EnforcePolicy.
+	policy DownloadPolicy
 }
+
+// DownloadPolicy checks an object download against the supply-chain
+// policies. It returns an error wrapping supplychain.ErrDenied to reject
+// the download.
+type DownloadPolicy interface {
+	CheckObject(ctx context.Context, o *metadata.Object) error
+}
+
+// EnforcePolicy makes GET of an object pass p first. Call it before
+// serving requests.
+func (h *Handler) EnforcePolicy(p DownloadPolicy) { h.policy = p }
 
 // New returns the management API handler.
 func New(repos Repositories, objectStore Objects, info func() SystemInfo) *Handler {

@@ -18,6 +18,7 @@ import (
 	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/supplychain"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
@@ -69,6 +70,7 @@ var objectErrors = []struct {
 	{objects.ErrIncompleteBody, http.StatusBadRequest},
 	{objects.ErrPreconditionFailed, http.StatusPreconditionFailed},
 	{objects.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable},
+	{supplychain.ErrDenied, http.StatusForbidden},
 	// The backend's failures come after the domain's, which name the cause
 	// more precisely. Both responses carry Retry-After.
 	{storage.ErrThrottled, http.StatusTooManyRequests},
@@ -117,8 +119,9 @@ func (h *Handler) registerObjects() {
 	h.handle("GET /api/v1/buckets/{bucket}/usage", onPath(authz.ActionS3ListBucket, "bucket", authz.BucketResource), h.bucketUsage)
 	h.handle("GET /api/v1/buckets/{bucket}/objects", onPath(authz.ActionS3ListBucket, "bucket", authz.BucketResource), h.listObjects)
 	h.handle("PUT /api/v1/buckets/{bucket}/objects/{key...}", onObject(authz.ActionS3PutObject), h.putObject)
+	// GET patterns match HEAD too. A separate HEAD pattern would conflict
+	// with the more specific GET routes that EnableAttachments adds.
 	h.handle("GET /api/v1/buckets/{bucket}/objects/{key...}", onObject(authz.ActionS3GetObject), h.getObject)
-	h.handle("HEAD /api/v1/buckets/{bucket}/objects/{key...}", onObject(authz.ActionS3GetObject), h.getObject)
 	h.handle("DELETE /api/v1/buckets/{bucket}/objects/{key...}", onObject(authz.ActionS3DeleteObject), h.deleteObject)
 	h.handle("POST /api/v1/buckets/{bucket}/uploads", inHandler, h.startSession)
 	h.handle("HEAD /api/v1/uploads/{id}", h.onSession, h.sessionStatus)
@@ -259,6 +262,12 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeObjectError(w, r, err)
 		return
+	}
+	if h.policy != nil && r.Method == http.MethodGet {
+		if err := h.policy.CheckObject(r.Context(), o); err != nil {
+			writeObjectError(w, r, err)
+			return
+		}
 	}
 	etag := `"` + string(o.Blob) + `"`
 	if match := r.Header.Get("If-Match"); match != "" && strings.TrimSpace(match) != "*" && strings.TrimSpace(match) != etag {

@@ -28,7 +28,8 @@ func TestOpenAPIDocsCopy(t *testing.T) {
 	}
 	for _, path := range []string{"/api/v1/repositories", "/api/v1/system/info", "/api/v1/openapi.json",
 		"/api/v1/repositories/{name}/usage", "/api/v1/buckets/{bucket}/usage", "/api/v1/trust", "/api/v1/trust/{name}",
-		"/api/v1/artifacts/{digest}/trust",
+		"/api/v1/artifacts/{digest}/trust", "/api/v1/buckets/{bucket}/objects/{key}/attachments",
+		"/api/v1/buckets/{bucket}/objects/{key}/attachments/{digest}", "/api/v1/buckets/{bucket}/objects/{key}/trust",
 		"/api/v1/tokens", "/api/v1/robots", "/api/v1/policies/{id}", "/api/v1/policies/explain"} {
 		if _, ok := parsed.Paths[path]; !ok {
 			t.Errorf("openapi.json does not document %s", path)

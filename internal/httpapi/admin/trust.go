@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"github.com/cofferhq/coffer/internal/authz"
 	"io"
 	"net/http"
 	"time"
@@ -34,11 +35,14 @@ const maxTrustStoreBytes = 1 << 20
 // /api/v1/artifacts/{digest}/trust (trust status).
 func (h *Handler) EnableTrust(stores TrustStores, status TrustStatus) {
 	h.trustStores, h.trustStatus = stores, status
-	h.mux.HandleFunc("GET /api/v1/trust", h.listTrustStores)
-	h.mux.HandleFunc("GET /api/v1/trust/{name}", h.getTrustStore)
-	h.mux.HandleFunc("PUT /api/v1/trust/{name}", h.putTrustStore)
-	h.mux.HandleFunc("DELETE /api/v1/trust/{name}", h.deleteTrustStore)
-	h.mux.HandleFunc("GET /api/v1/artifacts/{digest}/trust", h.artifactTrust)
+	anyStore := fixed(authz.ActionTrustRead, authz.ManagementResource("trust", "*"))
+	h.handle("GET /api/v1/trust", anyStore, h.listTrustStores)
+	h.handle("GET /api/v1/trust/{name}", onPath(authz.ActionTrustRead, "name", trustResource), h.getTrustStore)
+	h.handle("PUT /api/v1/trust/{name}", onPath(authz.ActionTrustWrite, "name", trustResource), h.putTrustStore)
+	h.handle("DELETE /api/v1/trust/{name}", onPath(authz.ActionTrustWrite, "name", trustResource), h.deleteTrustStore)
+	// The trust status of a digest reports what the trust stores make of
+	// its signatures, so it needs read access to them.
+	h.handle("GET /api/v1/artifacts/{digest}/trust", anyStore, h.artifactTrust)
 }
 
 // trustStoreJSON is a trust store as the API shows it: the definition plus
@@ -202,3 +206,6 @@ func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, message 
 	telemetry.Logger(r.Context()).ErrorContext(r.Context(), message, "error", err)
 	WriteProblem(w, r, http.StatusInternalServerError, message)
 }
+
+// trustResource is the management resource of the trust store name.
+func trustResource(name string) string { return authz.ManagementResource("trust", name) }

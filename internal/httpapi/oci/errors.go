@@ -13,6 +13,7 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/registry"
 	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/supplychain"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
@@ -45,6 +46,7 @@ var errorTable = []struct {
 	{registry.ErrManifestTooLarge, errorCode{"SIZE_INVALID", http.StatusRequestEntityTooLarge}},
 	{registry.ErrNotAcceptable, errorCode{"MANIFEST_UNKNOWN", http.StatusNotFound}},
 	{registry.ErrPaginationInvalid, errorCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest}},
+	{supplychain.ErrDenied, errorCode{"DENIED", http.StatusForbidden}},
 	{errUnauthorized, errorCode{"UNAUTHORIZED", http.StatusUnauthorized}},
 	{errDenied, errorCode{"DENIED", http.StatusForbidden}},
 	{errAuthUnavailable, errorCode{"UNAVAILABLE", http.StatusServiceUnavailable}},

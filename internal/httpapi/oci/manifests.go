@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"context"
 	"fmt"
 	"mime"
 	"net/http"
@@ -24,6 +25,12 @@ func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route) 
 	if !accepts(r.Header.Values("Accept"), m.MediaType) {
 		writeError(w, r, fmt.Errorf("%w: manifest %s is %s, which the Accept header does not list", registry.ErrNotAcceptable, ref, m.MediaType))
 		return
+	}
+	if h.policy != nil && r.Method == http.MethodGet {
+		if err := h.policy.CheckManifest(r.Context(), rt.name, m); err != nil {
+			writeError(w, r, err)
+			return
+		}
 	}
 
 	header := w.Header()
@@ -75,6 +82,9 @@ func (h *Handler) putManifest(w http.ResponseWriter, r *http.Request, rt route) 
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	if h.pushed != nil {
+		h.pushed(context.WithoutCancel(r.Context()), rt.name, m)
 	}
 	header := w.Header()
 	header.Set("Location", "/v2/"+rt.name+"/manifests/"+string(m.Digest))

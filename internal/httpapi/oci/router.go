@@ -1,11 +1,13 @@
 package oci
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
+	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/registry"
 )
 
@@ -14,7 +16,28 @@ type Handler struct {
 	reg *registry.Registry
 	// access is nil until RequireAccess turns access control on.
 	access *Access
+	// policy is nil until EnforcePolicy.
+	policy PullPolicy
+	// pushed is nil until OnManifestPushed.
+	pushed func(ctx context.Context, repo string, m *metadata.Manifest)
 }
+
+// PullPolicy checks a manifest pull against the supply-chain policies. It
+// returns an error wrapping supplychain.ErrDenied to reject the pull.
+type PullPolicy interface {
+	CheckManifest(ctx context.Context, repo string, m *metadata.Manifest) error
+}
+
+// OnManifestPushed makes fn run after each manifest is stored through
+// PUT, before the response is sent. fn handles its own errors. Call it
+// before serving requests.
+func (h *Handler) OnManifestPushed(fn func(ctx context.Context, repo string, m *metadata.Manifest)) {
+	h.pushed = fn
+}
+
+// EnforcePolicy makes GET of a manifest pass p first. Call it before
+// serving requests.
+func (h *Handler) EnforcePolicy(p PullPolicy) { h.policy = p }
 
 // New returns the OCI API handler over reg, without access control until
 // RequireAccess.

@@ -16,6 +16,7 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/supplychain"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
@@ -75,6 +76,7 @@ var domainErrors = []struct {
 	{objects.ErrInvalidArgument, "InvalidArgument", http.StatusBadRequest},
 	{objects.ErrNoSuchBucketPolicy, "NoSuchBucketPolicy", http.StatusNotFound},
 	{objects.ErrMalformedPolicy, "MalformedPolicy", http.StatusBadRequest},
+	{supplychain.ErrDenied, "AccessDenied", http.StatusForbidden},
 	// The backend's failures come after the domain's, which name the cause
 	// more precisely. Both responses carry Retry-After (see writeError).
 	{storage.ErrThrottled, "SlowDown", http.StatusServiceUnavailable},

@@ -130,6 +130,11 @@ func (h *Handler) serveObject(w http.ResponseWriter, r *http.Request, req *reque
 	if err != nil {
 		return err
 	}
+	if withBody && h.policy != nil {
+		if err := h.policy.CheckObject(r.Context(), o); err != nil {
+			return err
+		}
+	}
 	header := w.Header()
 	if status := conditionResult(r, o); status != 0 {
 		if status == http.StatusPreconditionFailed {

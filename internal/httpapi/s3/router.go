@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/s3/sigv4"
 	"github.com/cofferhq/coffer/internal/identity"
+	"github.com/cofferhq/coffer/internal/metadata"
 	"github.com/cofferhq/coffer/internal/objects"
 )
 
@@ -62,7 +64,20 @@ type Handler struct {
 	store *objects.Store
 	auth  Authenticator
 	opts  Options
+	// policy is nil until EnforcePolicy.
+	policy DownloadPolicy
 }
+
+// DownloadPolicy checks an object download against the supply-chain
+// policies. It returns an error wrapping supplychain.ErrDenied to reject
+// the download.
+type DownloadPolicy interface {
+	CheckObject(ctx context.Context, o *metadata.Object) error
+}
+
+// EnforcePolicy makes GetObject pass p first. Call it before serving
+// requests.
+func (h *Handler) EnforcePolicy(p DownloadPolicy) { h.policy = p }
 
 // New returns the S3 handler.
 func New(store *objects.Store, auth Authenticator, opts Options) *Handler {
