@@ -77,49 +77,7 @@ func TestClientsPushPullWithKeycloakToken(t *testing.T) {
 	kc, srv := startKeycloakRegistry(t)
 	token := clientCredentialsToken(t, kc, "ci", "ci-secret")
 	tb := newToolbox(t, srv)
-
-	// crane: push an image, read the manifest back.
-	tb.must(invocation{name: "crane", args: []string{"auth", "login", srv.addr, "--username", oauthUser, "--password-stdin"}, stdin: token})
-	craneRef := srv.ref("ci/crane:v1")
-	digest, _, _ := pushRandomImage(t, tb, craneRef)
-	rawManifest := tb.run("crane", "manifest", "--insecure", craneRef)
-	if got := sha256Digest(rawManifest); got != digest {
-		t.Fatalf("crane manifest %s hashes to %s, crane pushed %s", craneRef, got, digest)
-	}
-
-	// oras: push a file and pull it back.
-	tb.must(invocation{name: "oras", args: []string{"login", "--plain-http", "--username", oauthUser, "--password-stdin", srv.addr}, stdin: token})
-	workDir := t.TempDir()
-	content := randomBytes(t, 64<<10)
-	writeFile(t, workDir, "data.bin", content)
-	orasRef := srv.ref("ci/oras:v1")
-	tb.must(invocation{dir: workDir, name: "oras", args: []string{"push", "--plain-http", "--no-tty", orasRef, "data.bin"}})
-	pullDir := t.TempDir()
-	tb.run("oras", "pull", "--plain-http", "--no-tty", "--output", pullDir, orasRef)
-	if got := readFile(t, filepath.Join(pullDir, "data.bin")); !bytes.Equal(got, content) {
-		t.Errorf("oras pulled %d bytes, pushed %d", len(got), len(content))
-	}
-
-	// regctl: copy the crane image to another repository, which mounts its blobs.
-	tb.run("regctl", "registry", "set", srv.addr, "--tls", "disabled")
-	tb.must(invocation{name: "regctl", args: []string{"registry", "login", srv.addr, "--user", oauthUser, "--pass-stdin"}, stdin: token})
-	regctlRef := srv.ref("ci/regctl:v1")
-	tb.run("regctl", "image", "copy", craneRef, regctlRef)
-	if got := tb.run("regctl", "manifest", "get", "--format", "raw-body", regctlRef); !bytes.Equal(got, rawManifest) {
-		t.Errorf("regctl manifest get %s differs from the manifest crane pushed", regctlRef)
-	}
-
-	// skopeo: registry to folder and back to another repository.
-	creds := oauthUser + ":" + token
-	imageDir := filepath.Join(t.TempDir(), "image")
-	tb.run("skopeo", "--insecure-policy", "copy", "--preserve-digests", "--src-tls-verify=false", "--src-creds", creds,
-		"docker://"+regctlRef, "dir:"+imageDir)
-	skopeoRef := srv.ref("ci/skopeo:v1")
-	tb.run("skopeo", "--insecure-policy", "copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", creds,
-		"dir:"+imageDir, "docker://"+skopeoRef)
-	if got := tb.run("skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", creds, "docker://"+skopeoRef); !bytes.Equal(got, rawManifest) {
-		t.Errorf("skopeo inspect --raw %s differs from the manifest crane pushed", skopeoRef)
-	}
+	pushPullWithEveryClient(t, tb, srv, oauthUser, token, "ci")
 
 	// The policy allows nothing outside ci/, so a push there is refused: crane's first
 	// request, a HEAD of the layer blob, gets 403 (without a body, as for every HEAD).
@@ -180,4 +138,56 @@ func TestClientsLoginWithWrongPassword(t *testing.T) {
 	token := clientCredentialsToken(t, kc, "ci", "ci-secret")
 	tb.must(invocation{name: "oras", args: []string{"login", "--plain-http", "--username", oauthUser, "--password-stdin", srv.addr}, stdin: token})
 	tb.must(invocation{name: "skopeo", args: []string{"login", "--tls-verify=false", "--username", oauthUser, "--password-stdin", srv.addr}, stdin: token})
+}
+
+// pushPullWithEveryClient logs crane, oras, regctl and skopeo in as user with password and
+// has each push and pull below the repository prefix through the registry token flow: crane
+// pushes an image, oras a file, regctl copies the image (mounting its blobs) and skopeo copies
+// it to a folder and back. It returns the manifest crane pushed.
+func pushPullWithEveryClient(t *testing.T, tb *toolbox, srv *server, user, password, prefix string) []byte {
+	t.Helper()
+
+	// crane: push an image, read the manifest back.
+	tb.must(invocation{name: "crane", args: []string{"auth", "login", srv.addr, "--username", user, "--password-stdin"}, stdin: password})
+	craneRef := srv.ref(prefix + "/crane:v1")
+	digest, _, _ := pushRandomImage(t, tb, craneRef)
+	rawManifest := tb.run("crane", "manifest", "--insecure", craneRef)
+	if got := sha256Digest(rawManifest); got != digest {
+		t.Fatalf("crane manifest %s hashes to %s, crane pushed %s", craneRef, got, digest)
+	}
+
+	// oras: push a file and pull it back.
+	tb.must(invocation{name: "oras", args: []string{"login", "--plain-http", "--username", user, "--password-stdin", srv.addr}, stdin: password})
+	workDir := t.TempDir()
+	content := randomBytes(t, 64<<10)
+	writeFile(t, workDir, "data.bin", content)
+	orasRef := srv.ref(prefix + "/oras:v1")
+	tb.must(invocation{dir: workDir, name: "oras", args: []string{"push", "--plain-http", "--no-tty", orasRef, "data.bin"}})
+	pullDir := t.TempDir()
+	tb.run("oras", "pull", "--plain-http", "--no-tty", "--output", pullDir, orasRef)
+	if got := readFile(t, filepath.Join(pullDir, "data.bin")); !bytes.Equal(got, content) {
+		t.Errorf("oras pulled %d bytes, pushed %d", len(got), len(content))
+	}
+
+	// regctl: copy the crane image to another repository, which mounts its blobs.
+	tb.run("regctl", "registry", "set", srv.addr, "--tls", "disabled")
+	tb.must(invocation{name: "regctl", args: []string{"registry", "login", srv.addr, "--user", user, "--pass-stdin"}, stdin: password})
+	regctlRef := srv.ref(prefix + "/regctl:v1")
+	tb.run("regctl", "image", "copy", craneRef, regctlRef)
+	if got := tb.run("regctl", "manifest", "get", "--format", "raw-body", regctlRef); !bytes.Equal(got, rawManifest) {
+		t.Errorf("regctl manifest get %s differs from the manifest crane pushed", regctlRef)
+	}
+
+	// skopeo: registry to folder and back to another repository.
+	creds := user + ":" + password
+	imageDir := filepath.Join(t.TempDir(), "image")
+	tb.run("skopeo", "--insecure-policy", "copy", "--preserve-digests", "--src-tls-verify=false", "--src-creds", creds,
+		"docker://"+regctlRef, "dir:"+imageDir)
+	skopeoRef := srv.ref(prefix + "/skopeo:v1")
+	tb.run("skopeo", "--insecure-policy", "copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", creds,
+		"dir:"+imageDir, "docker://"+skopeoRef)
+	if got := tb.run("skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", creds, "docker://"+skopeoRef); !bytes.Equal(got, rawManifest) {
+		t.Errorf("skopeo inspect --raw %s differs from the manifest crane pushed", skopeoRef)
+	}
+	return rawManifest
 }

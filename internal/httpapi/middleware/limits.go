@@ -51,9 +51,11 @@ type LoginFailure func(r *http.Request, status int, errorCode string) bool
 
 // FailedBasicLogin is the LoginFailure of the OCI and management APIs:
 // 401 to a request that presented credentials. A 401 without
-// credentials is the challenge every client gets first, not a failure.
+// credentials is the challenge every client gets first, and a 401 with
+// insufficient_scope asks a client with a valid registry token for a
+// wider one, so neither is a failure.
 func FailedBasicLogin(r *http.Request, status int, errorCode string) bool {
-	return status == http.StatusUnauthorized && presentsCredentials(r)
+	return status == http.StatusUnauthorized && presentsCredentials(r) && errorCode != "insufficient_scope"
 }
 
 // FailedSignature is the LoginFailure of the S3 API: 403 with an unknown

@@ -205,3 +205,17 @@ func TestClaimedPrincipal(t *testing.T) {
 		})
 	}
 }
+
+func TestFailedBasicLoginSkipsInsufficientScope(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/v2/a/manifests/v1", nil)
+	r.Header.Set("Authorization", "Bearer registry-token")
+	if !FailedBasicLogin(r, http.StatusUnauthorized, "") {
+		t.Error("401 to a request with a bearer token is not a failed login")
+	}
+	if FailedBasicLogin(r, http.StatusUnauthorized, "insufficient_scope") {
+		t.Error("401 insufficient_scope counts as a failed login")
+	}
+	if FailedBasicLogin(httptest.NewRequest(http.MethodGet, "/v2/", nil), http.StatusUnauthorized, "") {
+		t.Error("401 without credentials counts as a failed login")
+	}
+}

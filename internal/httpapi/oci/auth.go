@@ -155,6 +155,9 @@ func (h *Handler) challenge(w http.ResponseWriter, r *http.Request, rt route, er
 	}
 	if errorParam != "" {
 		value += `,error="` + errorParam + `"`
+		// A token with too narrow a scope is no failed login: the
+		// abuse limits read the code and do not count the 401.
+		audit.SetErrorCode(r.Context(), errorParam)
 	}
 	w.Header().Set("WWW-Authenticate", value)
 	writeError(w, r, errUnauthorized)
