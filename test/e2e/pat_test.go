@@ -56,7 +56,7 @@ func TestClientsPushPullWithTokenAndRobot(t *testing.T) {
 	pushPullWithEveryClient(t, tb, srv, "anyone", pat.Secret, "pat")
 
 	// The token's scope ends at pat/: a push elsewhere is refused, although its owner is root.
-	// The registry answers 401 insufficient_scope, because the registry token the client got
+	// The registry responds 401 insufficient_scope, because the registry token the client got
 	// for other/app grants nothing.
 	layerPath := writeFile(t, t.TempDir(), "layer.tar", layerTar(t, map[string][]byte{"file.txt": []byte("outside")}))
 	tb.must(invocation{name: "crane", args: []string{"auth", "login", srv.addr, "--username", "anyone", "--password-stdin"}, stdin: pat.Secret})
