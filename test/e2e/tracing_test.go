@@ -121,6 +121,11 @@ func TestTracingWithS3Storage(t *testing.T) {
 		return names
 	}
 	coffer := func(span spanRecord) bool {
+		// The stored policies are read when the authorizer's cache of them
+		// has expired, which depends on the time since the last request.
+		if span.name == "metadata.ListPolicies" {
+			return false
+		}
 		return span.kind != tracepb.Span_SPAN_KIND_CLIENT || isCofferSpan(span.name)
 	}
 	all := func(spanRecord) bool { return true }
