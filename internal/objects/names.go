@@ -62,6 +62,13 @@ func ValidateKey(key string) error {
 	if strings.IndexByte(key, 0) >= 0 {
 		return fmt.Errorf("%w: the key contains a NUL byte", ErrKeyInvalid)
 	}
+	for _, segment := range strings.Split(key, "/") {
+		if segment == "." || segment == ".." {
+			// A client or tool that maps keys to paths would resolve such
+			// a segment and read or write another key.
+			return fmt.Errorf("%w: the key has a %q path segment; use keys without . and .. segments", ErrKeyInvalid, segment)
+		}
+	}
 	return nil
 }
 

@@ -231,7 +231,7 @@ func TestKeyLimits(t *testing.T) {
 func TestKeysAreStoredLiterally(t *testing.T) {
 	s := newStack(t)
 	s.bucket(t, "literal")
-	keys := []string{"../x", "./y", "a/../b", "/leading", "trailing/", "a//b", `back\slash`, "sp ace", "ünïcödé", "🙂"}
+	keys := []string{"..x", "x..", "a/.b", "/leading", "trailing/", "a//b", `back\slash`, "sp ace", "ünïcödé", "🙂"}
 	for _, key := range keys {
 		s.put(t, "literal", key, []byte(key))
 	}
@@ -249,6 +249,14 @@ func TestKeysAreStoredLiterally(t *testing.T) {
 	for _, key := range s.storedKeys(t, "") {
 		if strings.Contains(key, "..") {
 			t.Errorf("storage key %q contains a dot segment taken from an object key", key)
+		}
+	}
+}
+
+func TestDotSegmentKeysRejected(t *testing.T) {
+	for _, key := range []string{"..", ".", "../x", "./y", "a/../b", "a/./b", "a/..", "a/."} {
+		if err := objects.ValidateKey(key); !errors.Is(err, objects.ErrKeyInvalid) {
+			t.Errorf("ValidateKey(%q) = %v, want ErrKeyInvalid", key, err)
 		}
 	}
 }
