@@ -169,7 +169,7 @@ func TestRegistryHugeHeader(t *testing.T) {
 	}
 	defer conn.Close()
 	header := "GET /v2/ HTTP/1.1\r\nHost: coffer\r\nAuthorization: Bearer " + strings.Repeat("a", 4<<20) + "\r\n\r\n"
-	// The server may answer and close before reading the whole header,
+	// The server may respond and close before reading the whole header,
 	// so a failed write is expected; the response is what counts.
 	go func() { _, _ = conn.Write([]byte(header)) }()
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)

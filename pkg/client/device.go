@@ -31,7 +31,7 @@ type DeviceLogin struct {
 	HTTPClient *http.Client
 }
 
-// DeviceCode is what the user needs to approve a device login.
+// DeviceCode is the code and page a user needs to approve a device login.
 type DeviceCode struct {
 	UserCode string
 	// VerificationURI is the page where the user enters UserCode.

@@ -59,7 +59,7 @@ type Error struct {
 	// management API, the problem title (such as "Not Found").
 	Code string
 	// Message is the server's explanation: the OCI error message or the
-	// problem detail. For 403 it says which rule denied the request.
+	// problem detail. For 403 it names the rule that denied the request.
 	Message string
 	// RequestID is the server's X-Request-Id, to find the request in its log.
 	RequestID string

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// BucketUsage is what a bucket accounts for. The numbers are logical
+// BucketUsage is the bytes and counts a bucket accounts for. The numbers are logical
 // bytes: content shared with other buckets or repositories counts in each.
 type BucketUsage struct {
 	Bucket           string `json:"bucket"`
@@ -19,7 +19,7 @@ type BucketUsage struct {
 	TotalBytes       int64  `json:"total_bytes"`
 }
 
-// RepositoryUsage is what an OCI repository accounts for.
+// RepositoryUsage is the bytes and counts an OCI repository accounts for.
 type RepositoryUsage struct {
 	Repository    string `json:"repository"`
 	Manifests     int64  `json:"manifests"`

@@ -86,7 +86,7 @@ func isHTTPStatus(err error, status int) bool {
 	return errors.As(err, &resp) && resp.HTTPStatusCode() == status
 }
 
-// checkQuarantined checks that HEAD and GET of a blob that the scrub quarantined answer 404,
+// checkQuarantined checks that HEAD and GET of a blob that the scrub quarantined get 404,
 // and that the GET names the OCI error code BLOB_UNKNOWN, so that a client pushes it again.
 func checkQuarantined(t *testing.T, client *ociClient, digest string) {
 	t.Helper()

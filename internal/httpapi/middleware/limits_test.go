@@ -38,7 +38,7 @@ func testLimits(t *testing.T) (*AbuseLimits, *manualClock, *[]time.Duration) {
 	}, clock, &slept
 }
 
-// basicOnly answers 204 to user "root" with password "right", and 401
+// basicOnly responds 204 to user "root" with password "right", and 401
 // to everything else.
 var basicOnly = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	if user, password, ok := r.BasicAuth(); ok && user == "root" && password == "right" {

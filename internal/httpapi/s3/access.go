@@ -58,7 +58,7 @@ var operationActions = map[string]string{
 	"DeleteObject":               authz.ActionS3DeleteObject,
 }
 
-// errAccessDenied is the answer to a request the policies do not allow.
+// errAccessDenied is the error of a request the policies do not allow.
 var errAccessDenied = newError("AccessDenied", http.StatusForbidden, "Access Denied")
 
 // authorizeOperation decides the operation of req. DeleteObjects decides
