@@ -25,7 +25,7 @@ func (s *Store) Stage(ctx context.Context, body io.Reader, declared int64, tee i
 		return "", 0, err
 	}
 	key := uploadKey("part-" + id)
-	w, err := s.driver.Writer(ctx, key, 0)
+	w, err := storage.NewWriter(ctx, s.driver, key, declared)
 	if err != nil {
 		return "", 0, fmt.Errorf("stage: %w", err)
 	}

@@ -238,6 +238,10 @@ func copyDeclared(w io.Writer, body io.Reader, declared int64) (int64, error) {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return n, fmt.Errorf("body ended after %d of %d declared bytes: %w", n, declared, ErrSizeMismatch)
 	}
+	if errors.Is(err, storage.ErrSizeMismatch) {
+		// A writer opened for declared bytes rejected the extra byte.
+		return n, fmt.Errorf("body has more than the %d declared bytes: %w", declared, ErrSizeMismatch)
+	}
 	if err != nil {
 		return n, err
 	}
@@ -315,7 +319,7 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, body io.Reader,
 		return 0, "", err
 	}
 	key := uploadKey(id)
-	w, err := s.driver.Writer(ctx, key, 0)
+	w, err := storage.NewWriter(ctx, s.driver, key, declared)
 	if err != nil {
 		return 0, "", fmt.Errorf("write blob %s: %w", expected, err)
 	}
@@ -418,7 +422,7 @@ func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee i
 		return "", 0, "", err
 	}
 	key := uploadKey(id)
-	w, err := s.driver.Writer(ctx, key, 0)
+	w, err := storage.NewWriter(ctx, s.driver, key, declared)
 	if err != nil {
 		return "", 0, "", fmt.Errorf("write blob: %w", err)
 	}

@@ -11,6 +11,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 )
@@ -30,6 +31,9 @@ var (
 	// wraps ErrUnavailable, so code that handles ErrUnavailable handles it
 	// too.
 	ErrThrottled = NewKind("storage backend throttled the request", ErrUnavailable)
+	// ErrSizeMismatch reports content whose length differs from the size
+	// declared when its writer was opened.
+	ErrSizeMismatch = errors.New("content size differs from the declared size")
 )
 
 // Info describes one stored key.
@@ -88,4 +92,61 @@ type Writer interface {
 	// written may or may not survive a crash; a later Writer at the last
 	// committed offset continues from there.
 	Close() error
+}
+
+// SizedWriterOpener is implemented by drivers that can store content of a
+// known size more cheaply than a stream of unknown size, such as the S3
+// driver, which then sends one PutObject instead of a multipart upload.
+// Decorators implement it by passing the size on to the driver they wrap.
+type SizedWriterOpener interface {
+	// SizedWriter opens key for writing at offset 0, like Writer, for
+	// content of exactly size bytes. Commit fails when another number of
+	// bytes was written.
+	SizedWriter(ctx context.Context, key string, size int64) (Writer, error)
+}
+
+// NewWriter opens key of d for writing at offset 0. With size >= 0 the
+// content must have exactly size bytes: a Write past size fails, and so
+// does a Commit before size bytes, which cancels the writer. A driver that
+// implements SizedWriterOpener gets the size when the writer opens. A negative size means
+// unknown.
+func NewWriter(ctx context.Context, d Driver, key string, size int64) (Writer, error) {
+	if size < 0 {
+		return d.Writer(ctx, key, 0)
+	}
+	if opener, ok := d.(SizedWriterOpener); ok {
+		return opener.SizedWriter(ctx, key, size)
+	}
+	w, err := d.Writer(ctx, key, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &SizeCheckedWriter{Writer: w, Key: key, Declared: size}, nil
+}
+
+// SizeCheckedWriter holds a Writer to a declared content size, for drivers
+// that do not check it themselves.
+type SizeCheckedWriter struct {
+	Writer
+	Key      string
+	Declared int64
+}
+
+// Write fails without writing when p would take the content past its
+// declared size.
+func (w *SizeCheckedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > w.Declared-w.Writer.Size() {
+		return 0, fmt.Errorf("write %q: %w: the content exceeds its declared size of %d bytes", w.Key, ErrSizeMismatch, w.Declared)
+	}
+	return w.Writer.Write(p)
+}
+
+// Commit fails, and cancels the writer, when fewer bytes than declared
+// were written.
+func (w *SizeCheckedWriter) Commit(ctx context.Context) error {
+	if written := w.Writer.Size(); written != w.Declared {
+		err := fmt.Errorf("commit %q: %w: %d of the declared %d bytes were written", w.Key, ErrSizeMismatch, written, w.Declared)
+		return errors.Join(err, w.Writer.Cancel(ctx))
+	}
+	return w.Writer.Commit(ctx)
 }

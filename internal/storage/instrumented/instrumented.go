@@ -151,8 +151,22 @@ func (d *Driver) Stat(ctx context.Context, key string) (storage.Info, error) {
 // Writer opens key for writing and counts the bytes written, and times the
 // returned writer's Commit and Cancel.
 func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.Writer, error) {
+	return d.openWriter(func() (storage.Writer, error) {
+		return d.next.Writer(ctx, key, offset)
+	})
+}
+
+// SizedWriter opens key for content of size bytes through the wrapped
+// driver's SizedWriter, where it has one, counted as Writer is.
+func (d *Driver) SizedWriter(ctx context.Context, key string, size int64) (storage.Writer, error) {
+	return d.openWriter(func() (storage.Writer, error) {
+		return storage.NewWriter(ctx, d.next, key, size)
+	})
+}
+
+func (d *Driver) openWriter(open func() (storage.Writer, error)) (storage.Writer, error) {
 	started := time.Now()
-	w, err := d.next.Writer(ctx, key, offset)
+	w, err := open()
 	d.ops[opWriter].observe(started, err)
 	if err != nil {
 		return nil, err

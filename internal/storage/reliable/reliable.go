@@ -290,11 +290,25 @@ func (d *Driver) Reader(ctx context.Context, key string, offset int64) (io.ReadC
 // Writer opens key for writing, retrying the opening. Write, Commit and
 // Cancel on the returned writer are not retried.
 func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.Writer, error) {
+	return d.openWriter(ctx, key, func(ctx context.Context) (storage.Writer, error) {
+		return d.next.Writer(ctx, key, offset)
+	})
+}
+
+// SizedWriter opens key for content of size bytes through the wrapped
+// driver's SizedWriter, where it has one, and retries the opening as
+// Writer does.
+func (d *Driver) SizedWriter(ctx context.Context, key string, size int64) (storage.Writer, error) {
+	return d.openWriter(ctx, key, func(ctx context.Context) (storage.Writer, error) {
+		return storage.NewWriter(ctx, d.next, key, size)
+	})
+}
+
+// openWriter retries open and wraps the writer it returns.
+func (d *Driver) openWriter(ctx context.Context, key string, open func(ctx context.Context) (storage.Writer, error)) (storage.Writer, error) {
 	var sw storage.Writer
 	err := d.retry(ctx, opWriter, key, func(ctx context.Context) error {
-		w, release, err := openBounded(d, ctx, opWriter, key, func(ctx context.Context) (storage.Writer, error) {
-			return d.next.Writer(ctx, key, offset)
-		})
+		w, release, err := openBounded(d, ctx, opWriter, key, open)
 		if err != nil {
 			return err
 		}

@@ -286,13 +286,21 @@ func (w *writer) Cancel(ctx context.Context) error {
 
 	err := w.abort(ctx)
 	if w.offset == 0 {
-		cleanupCtx, cancel := cleanupContext(ctx)
-		defer cancel()
-		if deleteErr := w.driver.deleteObject(cleanupCtx, w.key); deleteErr != nil {
-			err = errors.Join(err, requestError(cleanupCtx, fmt.Sprintf("cancel %q: delete the key", w.key), deleteErr))
-		}
+		err = errors.Join(err, w.driver.deleteTruncated(ctx, w.key))
 	}
 	return err
+}
+
+// deleteTruncated deletes key after a cancelled write at offset 0, which to
+// the storage contract truncated the key. It cleans up even when ctx is
+// done, within cleanupTimeout.
+func (d *Driver) deleteTruncated(ctx context.Context, key string) error {
+	cleanupCtx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := d.deleteObject(cleanupCtx, key); err != nil {
+		return requestError(cleanupCtx, fmt.Sprintf("cancel %q: delete the key", key), err)
+	}
+	return nil
 }
 
 // Close aborts the multipart upload without committing. S3 cannot keep

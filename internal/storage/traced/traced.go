@@ -103,8 +103,22 @@ func (d *Driver) Stat(ctx context.Context, key string) (storage.Info, error) {
 // Writer opens key for writing; the returned writer records spans around
 // Commit and Cancel.
 func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.Writer, error) {
+	return d.openWriter(ctx, key, func(ctx context.Context) (storage.Writer, error) {
+		return d.next.Writer(ctx, key, offset)
+	})
+}
+
+// SizedWriter opens key for content of size bytes through the wrapped
+// driver's SizedWriter, where it has one, with the same spans as Writer.
+func (d *Driver) SizedWriter(ctx context.Context, key string, size int64) (storage.Writer, error) {
+	return d.openWriter(ctx, key, func(ctx context.Context) (storage.Writer, error) {
+		return storage.NewWriter(ctx, d.next, key, size)
+	})
+}
+
+func (d *Driver) openWriter(ctx context.Context, key string, open func(ctx context.Context) (storage.Writer, error)) (storage.Writer, error) {
 	spanCtx, span := d.start(ctx, spanWriter, key)
-	w, err := d.next.Writer(spanCtx, key, offset)
+	w, err := open(spanCtx)
 	end(span, err)
 	if err != nil {
 		return nil, err
