@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -187,6 +188,11 @@ func checkRejectedManifests(t *testing.T, srv *server, repository string, subjec
 		return jsonBody(t, manifest)
 	}
 	valid := jsonBody(t, referrerManifest(unknown, subject))
+	// The layer blob is stored, but the manifest declares another size for it.
+	stored := randomText(t, 64)
+	pushBlob(t, srv, repository, stored)
+	wrongSize := referrerManifest(badDocument{artifactType: spdxArtifactType, content: stored}, subject)
+	wrongSize["layers"] = []descriptor{{MediaType: spdxArtifactType, Digest: sha256Digest(stored), Size: 5}}
 	for _, tt := range []struct {
 		name     string
 		manifest []byte
@@ -197,6 +203,8 @@ func checkRejectedManifests(t *testing.T, srv *server, repository string, subjec
 		{"subject digest malformed", withSubject("sha256:abc", subject.Size), "MANIFEST_INVALID", `subject: invalid digest "sha256:abc"`},
 		{"subject size negative", withSubject(subject.Digest, -1), "MANIFEST_INVALID", "subject: negative size -1"},
 		{"layer blob missing", valid, "MANIFEST_BLOB_UNKNOWN", "referenced blob " + sha256Digest(unknown.content) + " is not in the repository"},
+		{"layer size differs from the blob", jsonBody(t, wrongSize), "MANIFEST_INVALID",
+			"layers[0]: size 5 does not match blob " + sha256Digest(stored) + ", which has " + strconv.Itoa(len(stored)) + " bytes"},
 	} {
 		resp, body, err := sendRequest(t, srv, http.MethodPut, "/v2/"+repository+"/manifests/"+sha256Digest(tt.manifest),
 			bytes.NewReader(tt.manifest), map[string]string{"Content-Type": mediaTypeImageManifest})
