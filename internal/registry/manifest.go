@@ -50,27 +50,42 @@ type manifestDocument struct {
 	Annotations   map[string]string `json:"annotations"`
 }
 
+// declaredBlob is a config or layer descriptor of a manifest: the field
+// that holds it, the digest and the size it declares.
+type declaredBlob struct {
+	field  string
+	digest digest.Digest
+	size   int64
+}
+
 // ParseManifest validates a pushed manifest and returns the record to
 // store. contentType is the request's Content-Type; it must agree with the
 // document's mediaType field when both are present.
 func ParseManifest(repo string, d digest.Digest, contentType string, content []byte) (*metadata.Manifest, error) {
+	m, _, err := parseManifest(repo, d, contentType, content)
+	return m, err
+}
+
+// parseManifest is ParseManifest that also returns the blob descriptors
+// of an image manifest, whose sizes PutManifest checks.
+func parseManifest(repo string, d digest.Digest, contentType string, content []byte) (*metadata.Manifest, []declaredBlob, error) {
 	var doc manifestDocument
 	if err := json.Unmarshal(content, &doc); err != nil {
-		return nil, fmt.Errorf("%w: not valid JSON: %w", ErrManifestInvalid, err)
+		return nil, nil, fmt.Errorf("%w: not valid JSON: %w", ErrManifestInvalid, err)
 	}
 	if err := checkFieldNames(content); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mediaType, err := resolveMediaType(contentType, doc.MediaType)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	isIndex, known := manifestKinds[mediaType]
 	if !known {
-		return nil, fmt.Errorf("%w: unsupported media type %q", ErrManifestInvalid, mediaType)
+		return nil, nil, fmt.Errorf("%w: unsupported media type %q", ErrManifestInvalid, mediaType)
 	}
 	if doc.SchemaVersion == nil || *doc.SchemaVersion != 2 {
-		return nil, fmt.Errorf("%w: schemaVersion must be 2", ErrManifestInvalid)
+		return nil, nil, fmt.Errorf("%w: schemaVersion must be 2", ErrManifestInvalid)
 	}
 
 	m := &metadata.Manifest{
@@ -81,22 +96,23 @@ func ParseManifest(repo string, d digest.Digest, contentType string, content []b
 		ArtifactType: doc.ArtifactType,
 		Annotations:  doc.Annotations,
 	}
+	var blobs []declaredBlob
 	if isIndex {
 		err = indexReferences(&doc, m)
 	} else {
-		err = imageReferences(&doc, m)
+		blobs, err = imageReferences(&doc, m)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if doc.Subject != nil {
 		subject, err := descriptorDigest("subject", *doc.Subject)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		m.Subject = subject
 	}
-	return m, nil
+	return m, blobs, nil
 }
 
 // resolveMediaType picks the manifest's media type from the request header
@@ -121,25 +137,29 @@ func resolveMediaType(contentType, field string) (string, error) {
 	return "", fmt.Errorf("%w: no mediaType field and no Content-Type", ErrManifestInvalid)
 }
 
-func imageReferences(doc *manifestDocument, m *metadata.Manifest) error {
+// imageReferences records the config and layer digests of an image
+// manifest in m.Blobs and returns their descriptors.
+func imageReferences(doc *manifestDocument, m *metadata.Manifest) ([]declaredBlob, error) {
 	if doc.Config == nil {
-		return fmt.Errorf("%w: config descriptor is missing", ErrManifestInvalid)
+		return nil, fmt.Errorf("%w: config descriptor is missing", ErrManifestInvalid)
 	}
 	if doc.Manifests != nil {
-		return fmt.Errorf("%w: an image manifest has no manifests field", ErrManifestInvalid)
+		return nil, fmt.Errorf("%w: an image manifest has no manifests field", ErrManifestInvalid)
 	}
 	config, err := descriptorDigest("config", *doc.Config)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.Blobs = append(m.Blobs, config)
+	blobs := []declaredBlob{{field: "config", digest: config, size: doc.Config.Size}}
 	if m.ArtifactType == "" {
 		m.ArtifactType = doc.Config.MediaType
 	}
 	for i, layer := range doc.Layers {
-		d, err := descriptorDigest(fmt.Sprintf("layers[%d]", i), layer)
+		field := fmt.Sprintf("layers[%d]", i)
+		d, err := descriptorDigest(field, layer)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if isNonDistributable(layer.MediaType) {
 			// Clients may push these layers or keep them elsewhere; the
@@ -147,8 +167,9 @@ func imageReferences(doc *manifestDocument, m *metadata.Manifest) error {
 			continue
 		}
 		m.Blobs = append(m.Blobs, d)
+		blobs = append(blobs, declaredBlob{field: field, digest: d, size: layer.Size})
 	}
-	return nil
+	return blobs, nil
 }
 
 func indexReferences(doc *manifestDocument, m *metadata.Manifest) error {

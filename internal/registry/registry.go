@@ -229,8 +229,11 @@ func (r *Registry) PutManifest(ctx context.Context, repo string, ref Reference, 
 		tags = append([]string{ref.Tag}, tags...)
 	}
 
-	m, err := ParseManifest(repo, d, contentType, content)
+	m, blobs, err := parseManifest(repo, d, contentType, content)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.checkBlobSizes(ctx, repo, blobs); err != nil {
 		return nil, err
 	}
 	m.Created = time.Now().UTC()
@@ -244,6 +247,28 @@ func (r *Registry) PutManifest(ctx context.Context, repo string, ref Reference, 
 		return nil, fmt.Errorf("store manifest %s in %s: %w", d, repo, err)
 	}
 	return m, nil
+}
+
+// checkBlobSizes rejects a manifest whose config or layer descriptor
+// declares another size than the blob that repo holds under that digest,
+// because every client that pulls the manifest would reject the blob. A
+// blob that repo does not hold is left to the metadata store, which
+// rejects the manifest in the transaction that stores it.
+func (r *Registry) checkBlobSizes(ctx context.Context, repo string, blobs []declaredBlob) error {
+	for _, declared := range blobs {
+		b, err := r.meta.LookupBlob(ctx, repo, declared.digest)
+		if errors.Is(err, metadata.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("look up blob %s in %s: %w", declared.digest, repo, err)
+		}
+		if b.Size != declared.size {
+			return fmt.Errorf("%w: %s: size %d does not match blob %s, which has %d bytes",
+				ErrManifestInvalid, declared.field, declared.size, declared.digest, b.Size)
+		}
+	}
+	return nil
 }
 
 // GetManifest returns the manifest ref names in repo.

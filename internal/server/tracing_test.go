@@ -100,10 +100,11 @@ func putObjectTraced(t *testing.T, base string) {
 
 // wantTrace lists, for every server span the client's requests cause, its
 // children in the order they end. Every S3 request reads the policy of its
-// bucket before the policy engine decides it.
+// bucket before the policy engine decides it. A manifest push looks up each
+// blob it references to compare the declared size.
 var wantTrace = map[string][]string{
 	"POST /v2/{name}/blobs/uploads/":       {"storage.Writer", "storage.Commit", "storage.Stat", "storage.Move", "metadata.LinkBlob"},
-	"PUT /v2/{name}/manifests/{reference}": {"metadata.PutManifest"},
+	"PUT /v2/{name}/manifests/{reference}": {"metadata.LookupBlob", "metadata.PutManifest"},
 	"PUT /{bucket}":                        {"metadata.GetBucketPolicy", "metadata.CreateBucket"},
 	"PUT /{bucket}/{key}":                  {"metadata.GetBucketPolicy", "metadata.GetBucket", "storage.Writer", "storage.Commit", "storage.Stat", "storage.Move", "metadata.PutObject"},
 }

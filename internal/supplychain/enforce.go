@@ -73,18 +73,33 @@ func NewEnforcer(status *StatusService, principal func(ctx context.Context) stri
 	return &Enforcer{status: status, principal: principal, record: record}
 }
 
-// CheckManifest checks a pull of m from repo. Supply-chain artifacts are
-// exempt, so that clients can read the signatures that the policy needs:
-// manifests with a subject, and manifests that carry signatures, SBOMs or
-// attestations (cosign's legacy .sig, .att and .sbom manifests).
-func (e *Enforcer) CheckManifest(ctx context.Context, repo string, m *metadata.Manifest) error {
-	if m.Subject != "" {
+// CheckManifest checks a pull of m from repo. tag is the tag the client
+// pulled by, or "" for a pull by digest. Supply-chain artifacts are exempt,
+// so that clients can read the signatures that the policy needs. These are
+// manifests with a subject, manifests that carry signatures, SBOMs or
+// attestations (cosign's legacy .sig, .att and .sbom manifests), and image
+// indexes pulled by a "sha256-<hex>" tag. notation reads and rewrites that
+// index before it adds a signature.
+func (e *Enforcer) CheckManifest(ctx context.Context, repo, tag string, m *metadata.Manifest) error {
+	if m.Subject != "" || isReferrersFallbackIndex(tag, m) {
 		return nil
 	}
 	if parsed, err := ParseManifest(m.Content); err == nil && len(Classify(parsed)) > 0 {
 		return nil
 	}
 	return e.check(ctx, "pull", "repository "+repo, m.Digest, func(ts *TrustStore) bool { return ts.CoversRepository(repo) })
+}
+
+// isReferrersFallbackIndex reports whether m is an image index pulled by a
+// tag of the referrers tag schema of the OCI distribution spec 1.1, which
+// lists the referrers of the digest in the tag. The index itself names only
+// descriptors: each manifest it lists is checked when it is pulled.
+func isReferrersFallbackIndex(tag string, m *metadata.Manifest) bool {
+	if m.MediaType != MediaTypeOCIIndex {
+		return false
+	}
+	legacy, ok := ParseLegacyTag(tag)
+	return ok && legacy.Suffix == ""
 }
 
 // CheckObject checks a download of o.

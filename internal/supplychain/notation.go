@@ -1,6 +1,7 @@
 package supplychain
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/json"
@@ -83,6 +84,9 @@ func VerifyNotation(mediaType string, envelope []byte, target Target, policy Not
 	}
 	if err := checkSize("notation signature envelope", len(envelope)); err != nil {
 		return nil, err
+	}
+	if len(bytes.TrimSpace(envelope)) == 0 {
+		return nil, fmt.Errorf("%w notation signature: the envelope is empty", ErrMalformed)
 	}
 	var (
 		env *notationEnvelope

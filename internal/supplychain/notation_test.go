@@ -193,4 +193,10 @@ func TestVerifyNotationTampered(t *testing.T) {
 	if !errors.Is(err, ErrMalformed) {
 		t.Errorf("malformed COSE: err = %v, want ErrMalformed", err)
 	}
+	for _, e := range notationEnvelopes {
+		_, err = VerifyNotation(e.mediaType, []byte(" \n"), appTarget, notationPolicy(t, LevelStrict), notationNow)
+		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "the envelope is empty") {
+			t.Errorf("empty %s envelope: err = %v, want ErrMalformed saying the envelope is empty", e.mediaType, err)
+		}
+	}
 }

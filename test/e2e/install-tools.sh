@@ -2,6 +2,7 @@
 # Installs the third-party OCI and S3 clients that the end-to-end tests drive:
 #   - crane, oras, regctl and the OCI conformance suite, built from the versions pinned in
 #     tools/go.mod into bin/tools/ (or $COFFER_TOOLS_BIN when it is set);
+#   - notation, built from the version pinned in tools/notation/go.mod into the same folder;
 #   - skopeo, the S3 clients rclone and s3cmd, and pytest (with requests, for the Python client's
 #     tests) from Debian's packages, linked into the same folder. The AWS CLI and boto3 that the
 #     S3 tests also run come with the machine image;
@@ -64,6 +65,19 @@ build_versitygw() {
 	(cd "$repo_root/bench" && go build -o "$binary" github.com/versity/versitygw/cmd/versitygw)
 }
 
+# Build the notation CLI from its own module file, tools/notation/go.mod, because its
+# dependencies (oras-go among them) are pinned at other versions than the tools in tools/go.mod.
+build_notation() {
+	local binary="$tools_bin/notation"
+	local modfile="$repo_root/tools/notation/go.mod"
+	if [[ -x "$binary" && "$binary" -nt "$modfile" && "$binary" -nt "$repo_root/tools/notation/go.sum" ]]; then
+		log "notation is up to date"
+		return
+	fi
+	log "building notation"
+	(cd "$repo_root" && go build -modfile="$modfile" -o "$binary" github.com/notaryproject/notation/cmd/notation)
+}
+
 # Command name and Debian packages of each tool installed with apt-get.
 debian_tools=(
 	"skopeo skopeo"
@@ -116,6 +130,7 @@ install_js_dependencies() {
 mkdir -p "$tools_bin"
 build_go_tools
 build_versitygw
+build_notation
 install_debian_tools
 install_js_dependencies
 log "tools are in $tools_bin"

@@ -3,8 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,8 +11,27 @@ import (
 // trustStatus is the part of GET /api/v1/artifacts/{digest}/trust that the
 // test reads.
 type trustStatus struct {
-	Signed bool `json:"signed"`
-	SBOMs  []struct {
+	Digest     string `json:"digest"`
+	Signed     bool   `json:"signed"`
+	Verified   bool   `json:"verified"`
+	Signatures []struct {
+		Manifest   string `json:"manifest"`
+		Tool       string `json:"tool"`
+		Format     string `json:"format"`
+		Verified   bool   `json:"verified"`
+		Signer     string `json:"signer"`
+		TrustStore string `json:"trust_store"`
+		Error      string `json:"error"`
+	} `json:"signatures"`
+	Attestations []struct {
+		Manifest      string `json:"manifest"`
+		Format        string `json:"format"`
+		PredicateType string `json:"predicate_type"`
+		Verified      bool   `json:"verified"`
+		Signer        string `json:"signer"`
+		Error         string `json:"error"`
+	} `json:"attestations"`
+	SBOMs []struct {
 		Manifest string `json:"manifest"`
 		Format   string `json:"format"`
 		Packages int    `json:"packages"`
@@ -34,18 +51,11 @@ func TestOrasSBOMTrustStatus(t *testing.T) {
 	tb.craneLogin()
 
 	dir := t.TempDir()
-	writeFile(t, dir, "report.bin", randomText(t, 512))
 	for _, name := range []string{"sbom.spdx.json", "sbom.cdx.json"} {
-		content, err := os.ReadFile(filepath.Join("..", "..", "internal", "supplychain", "testdata", "vectors", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, dir, name, content)
+		writeFile(t, dir, name, vectorFile(t, name))
 	}
 	ref := srv.ref("e2e/supply:v1")
-	pushed := decodeJSON[orasReferrer](t, "oras push output", tb.must(invocation{dir: dir, name: "oras", args: []string{
-		"push", "--plain-http", "--no-tty", "--format", "json", "--artifact-type", "application/vnd.example.file.v1", ref, "report.bin:application/octet-stream",
-	}}))
+	pushed := tb.pushFileArtifact(dir, ref)
 
 	attach := func(file, artifactType string) string {
 		out := tb.must(invocation{dir: dir, name: "oras", args: []string{
@@ -66,7 +76,7 @@ func TestOrasSBOMTrustStatus(t *testing.T) {
 		t.Errorf("tags after oras attach = %q, expected [v1]: a sha256-… tag means oras fell back from the referrers API", got)
 	}
 
-	_, body := send(t, srv, http.MethodGet, "/api/v1/artifacts/"+pushed.Digest+"/trust", nil, nil, http.StatusOK)
+	_, body := send(t, srv, http.MethodGet, "/api/v1/artifacts/"+pushed+"/trust", nil, nil, http.StatusOK)
 	var status trustStatus
 	if err := json.Unmarshal(body, &status); err != nil {
 		t.Fatalf("decode trust status %s: %v", body, err)

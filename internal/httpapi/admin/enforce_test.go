@@ -201,6 +201,30 @@ func TestPolicyManifestPull(t *testing.T) {
 		referrer := string(digest.SHA256.FromBytes(compactVector(t, "cosign-v2-bundle-referrer-manifest.json")))
 		s.must(t, http.StatusOK, http.MethodGet, "/v2/demo/app2/manifests/"+referrer, nil)
 	})
+	t.Run("referrers tag index exempt", func(t *testing.T) {
+		// notation keeps a "sha256-<hex>" index of the signatures and reads
+		// it before it adds one, also on a registry with a referrers API.
+		index := mustMarshal(t, map[string]any{
+			"schemaVersion": 2, "mediaType": supplychain.MediaTypeOCIIndex,
+			"manifests": []map[string]any{{
+				"mediaType": supplychain.MediaTypeOCIManifest, "artifactType": "application/vnd.cncf.notary.signature",
+				"digest": digest.SHA256.FromBytes(compactVector(t, "notation-sig-manifest-jws.json")), "size": 728,
+			}},
+		})
+		tag := "sha256-" + strings.TrimPrefix(appDigest, "sha256:")
+		s.must(t, http.StatusCreated, http.MethodPut, "/v2/demo/app/manifests/"+tag, index, "Content-Type", supplychain.MediaTypeOCIIndex)
+		resp := s.must(t, http.StatusOK, http.MethodGet, "/v2/demo/app/manifests/"+tag, nil)
+		if string(resp.body) != string(index) {
+			t.Errorf("body differs from the pushed index")
+		}
+		expectDenied(t, s.do(t, http.MethodGet, "/v2/demo/app/manifests/"+string(digest.SHA256.FromBytes(index)), nil), "the digest has no signature")
+
+		// An image manifest under such a tag is checked like any other.
+		image := s.must(t, http.StatusOK, http.MethodGet, "/v2/demo/unsigned/manifests/"+unsigned, nil, principalHeader, "release-bot").body
+		imageTag := "sha256-" + strings.TrimPrefix(unsigned, "sha256:")
+		s.must(t, http.StatusCreated, http.MethodPut, "/v2/demo/unsigned/manifests/"+imageTag, image, "Content-Type", supplychain.MediaTypeOCIManifest)
+		expectDenied(t, s.do(t, http.MethodGet, "/v2/demo/unsigned/manifests/"+imageTag, nil), "the digest has no signature")
+	})
 	t.Run("HEAD not checked", func(t *testing.T) {
 		s.must(t, http.StatusOK, http.MethodHead, "/v2/demo/unsigned/manifests/"+unsigned, nil)
 	})

@@ -27,7 +27,7 @@ func (h *Handler) getManifest(w http.ResponseWriter, r *http.Request, rt route) 
 		return
 	}
 	if h.policy != nil && r.Method == http.MethodGet {
-		if err := h.policy.CheckManifest(r.Context(), rt.name, m); err != nil {
+		if err := h.policy.CheckManifest(r.Context(), rt.name, ref.Tag, m); err != nil {
 			writeError(w, r, err)
 			return
 		}

@@ -211,6 +211,12 @@ func TestManifestRejected(t *testing.T) {
 			http.StatusBadRequest, "MANIFEST_INVALID"),
 		putManifest("layers repeated in another case", "/v2/man/bad/manifests/v1", mediaTypeOCIManifest,
 			shadowed, http.StatusBadRequest, "MANIFEST_INVALID"),
+		putManifest("config size differs from the stored blob", "/v2/man/bad/manifests/v1", mediaTypeOCIManifest,
+			manifest(mediaTypeOCIManifest, map[string]any{
+				"config": descriptor{MediaType: mediaTypeOCIConfig, Digest: sha256Digest(config), Size: int64(len(config)) + 1},
+				"layers": []descriptor{},
+			}),
+			http.StatusBadRequest, "MANIFEST_INVALID"),
 		putManifest("index with layers", "/v2/man/bad/manifests/v1", mediaTypeOCIIndex,
 			manifest(mediaTypeOCIIndex, map[string]any{"manifests": []descriptor{}}), http.StatusBadRequest, "MANIFEST_INVALID"),
 		{name: "nothing tagged", method: http.MethodGet, path: "/v2/man/bad/tags/list", status: http.StatusOK,

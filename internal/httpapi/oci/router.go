@@ -22,10 +22,11 @@ type Handler struct {
 	pushed func(ctx context.Context, repo string, m *metadata.Manifest)
 }
 
-// PullPolicy checks a manifest pull against the supply-chain policies. It
-// returns an error wrapping supplychain.ErrDenied to reject the pull.
+// PullPolicy checks a manifest pull against the supply-chain policies. tag
+// is the tag the client pulled by, or "" for a pull by digest. It returns an
+// error wrapping supplychain.ErrDenied to reject the pull.
 type PullPolicy interface {
-	CheckManifest(ctx context.Context, repo string, m *metadata.Manifest) error
+	CheckManifest(ctx context.Context, repo, tag string, m *metadata.Manifest) error
 }
 
 // OnManifestPushed makes fn run after each manifest is stored through
