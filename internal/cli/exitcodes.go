@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/cofferhq/coffer/pkg/client"
 )
@@ -48,4 +49,15 @@ func ExitCode(err error) int {
 		return ExitUnavailable
 	}
 	return ExitError
+}
+
+// ErrorHint returns a line that tells the user what to try after err, or
+// "". For a request the access policies denied it names the policy
+// explain command that shows the deciding statements.
+func ErrorHint(err error) string {
+	var httpErr *client.Error
+	if errors.As(err, &httpErr) && httpErr.Denial != nil {
+		return fmt.Sprintf("to see the statements behind the denial, run: coffer policy explain %s '%s'", httpErr.Denial.Action, httpErr.Denial.Resource)
+	}
+	return ""
 }

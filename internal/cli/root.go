@@ -74,7 +74,8 @@ COFFER_PASSWORD, or what "coffer login" stored for the server.`,
 		newLoginCommand(a), newLogoutCommand(a),
 		newCpCommand(a), newLsCommand(a), newRmCommand(a), newMbCommand(a), newRbCommand(a), newStatCommand(a),
 		newPushCommand(a), newPullCommand(a), newTagsCommand(a), newReferrersCommand(a), newAttachCommand(a), newTrustCommand(a),
-		newWebhookCommand(a), newUsageCommand(a), newVersionCommand(a), newDocsCommand(),
+		newWebhookCommand(a), newTokenCommand(a), newAccessKeyCommand(a), newPolicyCommand(a),
+		newUsageCommand(a), newVersionCommand(a), newDocsCommand(),
 	)
 	return root
 }
