@@ -18,6 +18,7 @@ const (
 	ExitConflict    = 5 // exists already, not empty, or changed meanwhile
 	ExitIntegrity   = 6 // content did not match its digest
 	ExitUnavailable = 7 // server unreachable or unavailable after retries
+	ExitNotVerified = 8 // coffer verify found no signature that verifies
 	ExitInterrupted = 130
 )
 
@@ -35,6 +36,8 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &usage):
 		return ExitUsage
+	case errors.Is(err, errNotVerified):
+		return ExitNotVerified
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.Is(err, client.ErrNotFound):

@@ -28,6 +28,10 @@ type Streams struct {
 	// Terminal reports whether Err is a terminal, which turns progress bars
 	// on in progress mode auto. Nil checks os.Stderr.
 	Terminal func() bool
+	// ReadPassword shows prompt and reads a password without echo, for
+	// encrypted signing keys. Nil reads from os.Stdin when it is a
+	// terminal; when it is not, no password is asked for.
+	ReadPassword func(prompt string) ([]byte, error)
 }
 
 // app is the state every command shares: the settings and a client built
@@ -46,6 +50,9 @@ func NewRootCommand(streams Streams) *cobra.Command {
 	}
 	if streams.Terminal == nil {
 		streams.Terminal = stderrIsTerminal
+	}
+	if streams.ReadPassword == nil {
+		streams.ReadPassword = terminalPasswordReader()
 	}
 	a := &app{streams: streams}
 	root := &cobra.Command{
@@ -74,7 +81,7 @@ COFFER_PASSWORD, or what "coffer login" stored for the server.`,
 		newLoginCommand(a), newLogoutCommand(a),
 		newCpCommand(a), newLsCommand(a), newRmCommand(a), newMbCommand(a), newRbCommand(a), newStatCommand(a),
 		newPushCommand(a), newPullCommand(a), newTagsCommand(a), newReferrersCommand(a), newAttachCommand(a), newTrustCommand(a),
-		newWebhookCommand(a), newTokenCommand(a), newAccessKeyCommand(a), newPolicyCommand(a),
+		newWebhookCommand(a), newTokenCommand(a), newAccessKeyCommand(a), newPolicyCommand(a), newSignCommand(a), newVerifyCommand(a),
 		newUsageCommand(a), newVersionCommand(a), newDocsCommand(),
 	)
 	return root
