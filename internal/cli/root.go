@@ -103,7 +103,10 @@ func (a *app) load(cmd *cobra.Command) error {
 	return nil
 }
 
-func (a *app) credentials() credentialStore { return credentialStore{path: a.settings.CredentialsFile} }
+// credentials returns the store that the credentials_store setting picks.
+func (a *app) credentials() credentialStore {
+	return chooseCredentialStore(a.settings.CredentialsStore, fileStore{path: a.settings.CredentialsFile}, systemKeyring{})
+}
 
 // newClient returns a client of the configured server with the
 // credentials from the environment or the credentials file.
@@ -144,7 +147,7 @@ func (a *app) authenticator(ctx context.Context) (client.Authenticator, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w to %s: run coffer login, or set COFFER_TOKEN or COFFER_USERNAME and COFFER_PASSWORD", errNotLoggedIn, a.settings.Server)
 	}
-	return store.authenticator(ctx, a.settings.Server, cred)
+	return authenticator(ctx, store, a.settings.Server, cred)
 }
 
 // printJSON writes v as indented JSON to standard output.

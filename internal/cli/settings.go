@@ -34,6 +34,10 @@ type Settings struct {
 	// CredentialsFile stores login credentials, mode 0600. Default
 	// credentials.json beside the config file.
 	CredentialsFile string `yaml:"credentials_file"`
+	// CredentialsStore is where login credentials go: "auto" (the OS
+	// keyring when one answers, else CredentialsFile), "keyring" or
+	// "file". Default auto.
+	CredentialsStore string `yaml:"credentials_store"`
 	// StateDir keeps the sessions of interrupted uploads. Default
 	// $XDG_STATE_HOME/coffer or ~/.local/state/coffer.
 	StateDir string `yaml:"state_dir"`
@@ -56,6 +60,7 @@ var settingTable = []setting{
 	{"parallel", "files transferred at once by cp --recursive", "4", func(s *Settings) any { return &s.Parallel }},
 	{"retries", "attempts of a request that fails with a network error, 429 or 503", "4", func(s *Settings) any { return &s.Retries }},
 	{"credentials_file", "file that stores login credentials (mode 0600); default credentials.json beside the config file", "", func(s *Settings) any { return &s.CredentialsFile }},
+	{"credentials_store", "where login stores credentials: auto (the OS keyring when available, else the credentials file), keyring or file", "auto", func(s *Settings) any { return &s.CredentialsStore }},
 	{"state_dir", "folder that keeps interrupted uploads for resuming; default $XDG_STATE_HOME/coffer", "", func(s *Settings) any { return &s.StateDir }},
 }
 
@@ -164,6 +169,9 @@ func (s Settings) validate() error {
 	}
 	if s.Progress != "auto" && s.Progress != "always" && s.Progress != "never" {
 		errs = append(errs, fmt.Errorf("progress must be auto, always or never, got %q", s.Progress))
+	}
+	if s.CredentialsStore != "auto" && s.CredentialsStore != "keyring" && s.CredentialsStore != "file" {
+		errs = append(errs, fmt.Errorf("credentials_store must be auto, keyring or file, got %q", s.CredentialsStore))
 	}
 	if s.ChunkSizeMiB < 1 || s.ChunkSizeMiB > 4096 {
 		errs = append(errs, fmt.Errorf("chunk_size_mib must be from 1 to 4096, got %d", s.ChunkSizeMiB))
