@@ -137,7 +137,7 @@ func authenticator(ctx context.Context, s credentialStore, server string, c cred
 	case methodBasic:
 		return client.Basic{Username: c.Username, Password: c.Password}, nil
 	case methodToken:
-		return client.BearerToken(c.Token), nil
+		return client.TokenAuth(c.Token), nil
 	case methodClientCredentials:
 		provider, err := client.Discover(ctx, nil, c.Issuer)
 		if err != nil {

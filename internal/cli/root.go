@@ -134,7 +134,7 @@ func (a *app) newClient(ctx context.Context) (*client.Client, error) {
 func (a *app) authenticator(ctx context.Context) (client.Authenticator, error) {
 	getenv := a.streams.Getenv
 	if token := getenv("COFFER_TOKEN"); token != "" {
-		return client.BearerToken(token), nil
+		return client.TokenAuth(token), nil
 	}
 	if user := getenv("COFFER_USERNAME"); user != "" {
 		return client.Basic{Username: user, Password: getenv("COFFER_PASSWORD")}, nil

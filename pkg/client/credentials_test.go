@@ -27,6 +27,9 @@ func TestTokenLifecycle(t *testing.T) {
 	if _, err := byToken.Buckets(ctx); err != nil {
 		t.Errorf("list buckets with the token as password: %v", err)
 	}
+	if _, err := newClient(t, nil, client.Options{Auth: client.TokenAuth(created.Secret)}).Buckets(ctx); err != nil {
+		t.Errorf("list buckets with TokenAuth: %v", err)
+	}
 	err = byToken.CreateBucket(ctx, "outside-the-scope")
 	var httpErr *client.Error
 	if !errors.As(err, &httpErr) || !errors.Is(err, client.ErrForbidden) {

@@ -40,6 +40,11 @@ func TestCLICredentials(t *testing.T) {
 		if listed := user.mustRun(t, "", "ls"); !strings.Contains(listed, "shared") {
 			t.Errorf("ls with the token printed %q, want bucket shared", listed)
 		}
+		byToken := &cliEnv{binary: binary, home: t.TempDir(), server: root.server}
+		byToken.mustRun(t, token.Secret+"\n", "login", "--token-stdin")
+		if listed := byToken.mustRun(t, "", "ls"); !strings.Contains(listed, "shared") {
+			t.Errorf("ls after login --token-stdin printed %q, want bucket shared", listed)
+		}
 		_, stderr, code := user.run(t, "", "mb", "s3://outside-scope")
 		if code != 4 || !strings.Contains(stderr, "coffer policy explain s3:CreateBucket 'arn:aws:s3:::outside-scope'") {
 			t.Errorf("mb outside the token's scope exited with %d:\n%s\nwant 4 and the explain hint", code, stderr)
