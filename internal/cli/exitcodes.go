@@ -54,9 +54,9 @@ func ExitCode(err error) int {
 	return ExitError
 }
 
-// ErrorHint returns a line that tells the user what to try after err, or
-// "". For a request the access policies denied it names the policy
-// explain command that shows the deciding statements.
+// ErrorHint returns the next step to suggest after err, or "". For a
+// request that the access policies denied, it is the policy explain
+// command that shows the deciding statements.
 func ErrorHint(err error) string {
 	var httpErr *client.Error
 	if errors.As(err, &httpErr) && httpErr.Denial != nil {

@@ -31,10 +31,10 @@ func (systemKeyring) Set(service, user, secret string) error {
 func (systemKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
 
 // chooseCredentialStore returns the store of mode: "file" the file,
-// "keyring" the keyring, and "auto" the keyring when it answers a lookup
-// and the file otherwise. A machine without a keyring, such as a headless
-// Linux host without a Secret Service, so falls back to the file without
-// a message.
+// "keyring" the keyring, and "auto" the keyring when a lookup in it
+// succeeds and the file otherwise. A machine without a keyring, such as a
+// headless Linux host without a Secret Service, so falls back to the file
+// without a message.
 func chooseCredentialStore(mode string, file fileStore, kr keyringAPI) credentialStore {
 	switch mode {
 	case "file":

@@ -87,6 +87,7 @@ func (a *app) sign(cmd *cobra.Command, c *client.Client, l location, signer supp
 	if err != nil {
 		return err
 	}
+
 	att, err := c.Attach(ctx, l.bucket, l.key, supplychain.MediaTypeSigstoreBundleV03, bundle, client.AttachOptions{})
 	if err != nil {
 		return fmt.Errorf("attach the signature of %s: %w", l, err)
@@ -97,6 +98,7 @@ func (a *app) sign(cmd *cobra.Command, c *client.Client, l location, signer supp
 		_ = c.DeleteAttachment(ctx, l.bucket, l.key, att.Digest)
 		return fmt.Errorf("%s changed from %s to %s while it was signed; run coffer sign again: %w", l, signed, att.Subject, client.ErrConflict)
 	}
+
 	if f.bundle != "" {
 		if err := os.WriteFile(f.bundle, bundle, 0o644); err != nil {
 			return fmt.Errorf("write the bundle: %w", err)
@@ -169,8 +171,8 @@ func (a *app) loadSigner(path string) (supplychain.Signer, error) {
 	return signer, nil
 }
 
-// cosignPassword returns COSIGN_PASSWORD, or asks for the password on a
-// terminal, or returns an empty password.
+// cosignPassword returns COSIGN_PASSWORD, or reads the password from a
+// prompt on a terminal, or returns an empty password.
 func (a *app) cosignPassword() ([]byte, error) {
 	if password := a.streams.Getenv("COSIGN_PASSWORD"); password != "" {
 		return []byte(password), nil

@@ -174,6 +174,7 @@ func verifyObject(ctx context.Context, c *client.Client, keys *supplychain.Keyri
 	if err != nil {
 		return verifyResult{}, err
 	}
+
 	result := verifyResult{Subject: l.String(), Digest: obj.Digest, Signatures: []signatureCheck{}}
 	// content is downloaded on first need: only Ed25519 message
 	// signatures, which sign the content itself, need it.
@@ -198,6 +199,7 @@ func verifyObject(ctx context.Context, c *client.Client, keys *supplychain.Keyri
 		}
 		recordCheck(&result, check, v, err)
 	}
+
 	status, err := c.ObjectTrust(ctx, l.bucket, l.key)
 	result.Server = serverTrust{Signed: status.Signed, Verified: status.Verified}
 	if err != nil {

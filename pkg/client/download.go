@@ -18,8 +18,8 @@ type GetOptions struct {
 	// Offset is the first byte to read. Zero reads from the start.
 	Offset int64
 	// Length is the number of bytes to read from Offset. Zero reads to the
-	// end. A reader with Length set sees only part of the content, so it
-	// checks neither digest nor PrefixHash; the caller checks the whole.
+	// end. A reader with Length set reads only part of the content, so it
+	// checks neither the digest nor PrefixHash. The caller checks the whole.
 	Length int64
 	// IfMatch is the digest the object must have, "sha256:<hex>"; another
 	// version gives [ErrPreconditionFailed]. Empty accepts the current

@@ -17,11 +17,11 @@ import (
 )
 
 // fetchParts downloads an object in ranges of partSize bytes, parallel at
-// a time, each written at its offset of the partial file. A part counts
-// as done once all its bytes are written; its index is then appended to
-// the list file beside the partial file, so a later call fetches only the
-// parts missing from the list. At the end the whole file is hashed and
-// renamed to path only when the digest matches.
+// a time, each written at its offset of the partial file. Once all bytes
+// of a part are written, its index is appended to the list file beside
+// the partial file. A later call fetches only the parts missing from the
+// list. At the end the whole file is hashed and renamed to path only when
+// the digest matches.
 //
 // NOTE: the partial file is not synced before a part is listed, so after
 // a machine crash a listed part may be lost; the final digest check then

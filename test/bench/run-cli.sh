@@ -5,8 +5,8 @@
 # Builds cofferd and coffer into bin/ (make build), starts cofferd with a data
 # dir under a temp dir, writes a random file, then for each client uploads it,
 # downloads it, and checks the download's SHA-256. coffer downloads in 16 MiB
-# ranges, COFFER_DOWNLOAD_PARTS at a time; the AWS CLI uses its own defaults
-# (multipart in 8 MiB parts, 10 requests at a time).
+# ranges, COFFER_DOWNLOAD_PARTS at a time. The AWS CLI uses its own defaults:
+# multipart in 8 MiB parts, 10 requests at a time.
 #
 # Environment:
 #   BENCH_SIZE_MIB  size of the file in MiB (default 1024)

@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// TestCLICredentials drives coffer token, coffer access-key and coffer
-// policy explain: a token is created, used as a password and revoked, an
-// access key is created, used with the AWS CLI and deleted, and policy
-// explain shows an allowed and a denied action.
+// TestCLICredentials drives coffer token, access-key and policy explain.
+// A token is created, used as a password and revoked. An access key is
+// created, used with the AWS CLI and deleted. Policy explain shows an
+// allowed and a denied action.
 func TestCLICredentials(t *testing.T) {
 	readers := `COFFER_AUTH_POLICIES=[{"id": "readers", "effect": "Allow", "principals": ["*"],
   "actions": ["s3:ListBucket", "s3:GetObject"], "resources": ["*"]}]`
