@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -15,7 +16,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/supplychain"
+	"github.com/cofferhq/coffer/pkg/client"
 )
 
 // signingKeys writes an encrypted cosign key pair (cosign.key with
@@ -172,4 +175,85 @@ func TestCLISignVerify(t *testing.T) {
 			t.Errorf("verify of an unsigned image exited with %d:\n%s", code, stdout)
 		}
 	})
+}
+
+// pushLegacySignature signs the manifest digest of repo:tag with the
+// ECDSA key in keyPath, as cosign v2 does, and pushes the signature under
+// the tag sha256-<hex>.sig: a simple-signing payload layer with the
+// signature in its annotation.
+func pushLegacySignature(t *testing.T, srv *server, keyPath, repo, tag string) string {
+	t.Helper()
+	ctx := t.Context()
+	c, err := client.New("http://"+srv.addr, client.Options{Auth: client.Basic{Username: rootUser, Password: rootPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, subject, err := c.FetchManifest(ctx, repo, tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemData, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := supplychain.ParseSigner("cosign.key", pemData, func() ([]byte, error) { return []byte("pw"), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := supplychain.NewSimpleSigningPayload(srv.addr+"/"+repo, digest.Digest(subject.Digest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := signer.SignMessage(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := c.PushBlob(ctx, repo, bytes.NewReader([]byte("{}")), client.PushBlobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, err := c.PushBlob(ctx, repo, bytes.NewReader(payload), client.PushBlobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := json.Marshal(map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     supplychain.MediaTypeOCIManifest,
+		"config":        map[string]any{"mediaType": supplychain.MediaTypeOCIImageConfig, "digest": config.Digest, "size": config.Size},
+		"layers": []map[string]any{{
+			"mediaType": supplychain.MediaTypeCosignSimpleSigning, "digest": layer.Digest, "size": layer.Size,
+			"annotations": map[string]string{supplychain.AnnotationCosignSignature: base64.StdEncoding.EncodeToString(sig)},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacyTag := supplychain.LegacyTagName(digest.Digest(subject.Digest), supplychain.SuffixSignature)
+	if _, err := c.PushManifest(ctx, repo, legacyTag, supplychain.MediaTypeOCIManifest, manifest); err != nil {
+		t.Fatal(err)
+	}
+	return subject.Digest
+}
+
+// TestCLIVerifyImage checks coffer verify on an image with a cosign v2
+// signature under the sha256-<hex>.sig tag.
+func TestCLIVerifyImage(t *testing.T) {
+	srv := startCoffer(t)
+	env := &cliEnv{binary: buildCLI(t), home: t.TempDir(), server: "http://" + srv.addr}
+	env.mustRun(t, rootPassword+"\n", "login", "--username", rootUser, "--password-stdin")
+	dir := t.TempDir()
+	signingKeys(t, dir)
+	env.mustRun(t, "", "push", "signed/app:1.0", writeFile(t, dir, "app.bin", []byte("application\n")))
+	manifest := pushLegacySignature(t, srv, filepath.Join(dir, "cosign.key"), "signed/app", "1.0")
+
+	text := env.mustRun(t, "", "verify", "--key", filepath.Join(dir, "cosign.pub"), "signed/app:1.0")
+	for _, want := range []string{"Digest:   " + manifest, "cosign-simplesigning  verified by cosign.pub", "Verified: yes"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("coffer verify printed:\n%s\nwant a line with %q", text, want)
+		}
+	}
+	stdout, _, code := env.run(t, "", "verify", "--key", filepath.Join(dir, "ed.pub"), "signed/app@"+manifest)
+	if code != 8 || !strings.Contains(stdout, "not verified") {
+		t.Errorf("verify with another key exited with %d:\n%s\nwant 8 and not verified", code, stdout)
+	}
 }
