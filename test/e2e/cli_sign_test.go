@@ -200,6 +200,7 @@ func pushLegacySignature(t *testing.T, srv *server, keyPath, repo, tag string) s
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	payload, err := supplychain.NewSimpleSigningPayload(srv.addr+"/"+repo, digest.Digest(subject.Digest))
 	if err != nil {
 		t.Fatal(err)
@@ -208,6 +209,7 @@ func pushLegacySignature(t *testing.T, srv *server, keyPath, repo, tag string) s
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	config, err := c.PushBlob(ctx, repo, bytes.NewReader([]byte("{}")), client.PushBlobOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -228,6 +230,7 @@ func pushLegacySignature(t *testing.T, srv *server, keyPath, repo, tag string) s
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	legacyTag := supplychain.LegacyTagName(digest.Digest(subject.Digest), supplychain.SuffixSignature)
 	if _, err := c.PushManifest(ctx, repo, legacyTag, supplychain.MediaTypeOCIManifest, manifest); err != nil {
 		t.Fatal(err)
