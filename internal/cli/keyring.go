@@ -81,7 +81,7 @@ func (s keyringStore) put(server string, c *credential) error {
 		}
 		return s.dropFromFile(server)
 	}
-	data, err := json.Marshal(c)
+	data, err := json.Marshal(c) //nolint:gosec // the keyring entry is where the secret is meant to be stored
 	if err != nil {
 		return err
 	}

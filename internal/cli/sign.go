@@ -100,7 +100,7 @@ func (a *app) sign(cmd *cobra.Command, c *client.Client, l location, signer supp
 	}
 
 	if f.bundle != "" {
-		if err := os.WriteFile(f.bundle, bundle, 0o644); err != nil {
+		if err := os.WriteFile(f.bundle, bundle, 0o644); err != nil { //nolint:gosec // a signature bundle is public, like cosign.pub
 			return fmt.Errorf("write the bundle: %w", err)
 		}
 	}

@@ -29,7 +29,9 @@ func TestCosignKeyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, key := range map[string]interface{ Equal(x crypto.PrivateKey) bool }{"ecdsa": ecKey, "ed25519": edKey} {
+	for name, key := range map[string]interface {
+		Equal(x crypto.PrivateKey) bool
+	}{"ecdsa": ecKey, "ed25519": edKey} {
 		t.Run(name, func(t *testing.T) {
 			encrypted, err := EncryptCosignKey(key, []byte("correct horse"), testScrypt)
 			if err != nil {

@@ -82,7 +82,7 @@ func (c *Client) fetchParts(ctx context.Context, info Object, path string, paral
 
 // fetchPart copies length bytes of the object from offset into file.
 func (c *Client) fetchPart(ctx context.Context, info Object, file *os.File, offset, length int64, tracker *partProgress) error {
-	var last int64 = offset
+	last := offset
 	r, err := c.GetObject(ctx, info.Bucket, info.Key, GetOptions{
 		Offset: offset, Length: length, IfMatch: info.Digest,
 		Progress: func(reached int64) {
