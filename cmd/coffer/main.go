@@ -20,6 +20,9 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "coffer:", err)
+		if hint := cli.ErrorHint(err); hint != "" {
+			fmt.Fprintln(os.Stderr, "coffer:", hint)
+		}
 	}
 	os.Exit(cli.ExitCode(err))
 }

@@ -37,8 +37,9 @@ object below it is copied, --parallel at a time.
 
 Uploads larger than --chunk-size-mib go through a resumable session: when
 coffer is interrupted, running the same command again continues from the
-bytes the server already holds. Downloads go to a hidden partial file that
-a rerun continues with a Range request; the file appears under its name
+bytes the server already holds. Downloads larger than 16 MiB are fetched in
+16 MiB ranges, --download-parts at a time, into a hidden partial file that
+a rerun continues with the missing ranges; the file appears under its name
 only after its SHA-256 digest is verified.`,
 		Example: `  coffer cp release.tar.gz s3://releases/v1.2/
   coffer cp s3://releases/v1.2/release.tar.gz .
@@ -223,6 +224,7 @@ func (a *app) download(ctx context.Context, c *client.Client, job cpJob, bars *p
 	o, err := c.DownloadFile(ctx, job.source.bucket, job.source.key, job.destination.path, client.DownloadOptions{
 		Size:     func(size int64) { update, done = bars.bar(job.source.key, size) },
 		Progress: func(n int64) { update(n) },
+		Parallel: a.settings.DownloadParts,
 	})
 	if done != nil {
 		done(err == nil)

@@ -48,15 +48,24 @@ type oauthToken struct {
 	Expiry       time.Time `json:"expiry"`
 }
 
-// credentialStore is the credentials file: a JSON object from server URL
-// to credential, readable only by its owner.
-type credentialStore struct {
+// credentialStore keeps the stored login of each server: the OS keyring
+// (keyringStore) or the credentials file (fileStore).
+type credentialStore interface {
+	// get returns the credential of server and whether one is stored.
+	get(server string) (credential, bool, error)
+	// put stores the credential of server; nil removes it.
+	put(server string, c *credential) error
+}
+
+// fileStore is the credentials file: a JSON object from server URL to
+// credential, readable only by its owner.
+type fileStore struct {
 	path string
 }
 
 var errNotLoggedIn = errors.New("not logged in")
 
-func (s credentialStore) load() (map[string]credential, error) {
+func (s fileStore) load() (map[string]credential, error) {
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]credential{}, nil
@@ -72,7 +81,7 @@ func (s credentialStore) load() (map[string]credential, error) {
 }
 
 // get returns the credential of server.
-func (s credentialStore) get(server string) (credential, bool, error) {
+func (s fileStore) get(server string) (credential, bool, error) {
 	all, err := s.load()
 	if err != nil {
 		return credential{}, false, err
@@ -82,7 +91,7 @@ func (s credentialStore) get(server string) (credential, bool, error) {
 }
 
 // put stores the credential of server, replacing the file atomically.
-func (s credentialStore) put(server string, c *credential) error {
+func (s fileStore) put(server string, c *credential) error {
 	all, err := s.load()
 	if err != nil {
 		return err
@@ -122,13 +131,13 @@ func (s credentialStore) put(server string, c *credential) error {
 func normalizeServer(server string) string { return strings.TrimRight(server, "/") }
 
 // authenticator turns a stored credential into a client authenticator. A
-// device login's refreshed token is written back to the store.
-func (s credentialStore) authenticator(ctx context.Context, server string, c credential) (client.Authenticator, error) {
+// device login's refreshed token is written back to s.
+func authenticator(ctx context.Context, s credentialStore, server string, c credential) (client.Authenticator, error) {
 	switch c.Method {
 	case methodBasic:
 		return client.Basic{Username: c.Username, Password: c.Password}, nil
 	case methodToken:
-		return client.BearerToken(c.Token), nil
+		return client.TokenAuth(c.Token), nil
 	case methodClientCredentials:
 		provider, err := client.Discover(ctx, nil, c.Issuer)
 		if err != nil {
@@ -157,7 +166,7 @@ func (s credentialStore) authenticator(ctx context.Context, server string, c cre
 			_ = s.put(server, &c)
 		}), nil
 	}
-	return nil, fmt.Errorf("credentials file %s: unknown login method %q for %s", s.path, c.Method, server)
+	return nil, fmt.Errorf("stored credentials: unknown login method %q for %s; run coffer login again", c.Method, server)
 }
 
 func (t *oauthToken) token() *oauth2.Token {

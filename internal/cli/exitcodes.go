@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/cofferhq/coffer/pkg/client"
 )
@@ -17,6 +18,7 @@ const (
 	ExitConflict    = 5 // exists already, not empty, or changed meanwhile
 	ExitIntegrity   = 6 // content did not match its digest
 	ExitUnavailable = 7 // server unreachable or unavailable after retries
+	ExitNotVerified = 8 // coffer verify found no signature that verifies
 	ExitInterrupted = 130
 )
 
@@ -34,6 +36,8 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &usage):
 		return ExitUsage
+	case errors.Is(err, errNotVerified):
+		return ExitNotVerified
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.Is(err, client.ErrNotFound):
@@ -48,4 +52,15 @@ func ExitCode(err error) int {
 		return ExitUnavailable
 	}
 	return ExitError
+}
+
+// ErrorHint returns the next step to suggest after err, or "". For a
+// request that the access policies denied, it is the policy explain
+// command that shows the deciding statements.
+func ErrorHint(err error) string {
+	var httpErr *client.Error
+	if errors.As(err, &httpErr) && httpErr.Denial != nil {
+		return fmt.Sprintf("to see the statements behind the denial, run: coffer policy explain %s '%s'", httpErr.Denial.Action, httpErr.Denial.Resource)
+	}
+	return ""
 }

@@ -66,7 +66,7 @@ func (a *app) runLogin(ctx context.Context, f loginFlags) error {
 		return err
 	}
 	store := a.credentials()
-	auth, err := store.authenticator(ctx, a.settings.Server, cred)
+	auth, err := authenticator(ctx, store, a.settings.Server, cred)
 	if err != nil {
 		return err
 	}

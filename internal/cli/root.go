@@ -28,6 +28,10 @@ type Streams struct {
 	// Terminal reports whether Err is a terminal, which turns progress bars
 	// on in progress mode auto. Nil checks os.Stderr.
 	Terminal func() bool
+	// ReadPassword shows prompt and reads a password without echo, for
+	// encrypted signing keys. Nil reads from os.Stdin when it is a
+	// terminal; when it is not, no password is asked for.
+	ReadPassword func(prompt string) ([]byte, error)
 }
 
 // app is the state every command shares: the settings and a client built
@@ -46,6 +50,9 @@ func NewRootCommand(streams Streams) *cobra.Command {
 	}
 	if streams.Terminal == nil {
 		streams.Terminal = stderrIsTerminal
+	}
+	if streams.ReadPassword == nil {
+		streams.ReadPassword = terminalPasswordReader()
 	}
 	a := &app{streams: streams}
 	root := &cobra.Command{
@@ -74,7 +81,8 @@ COFFER_PASSWORD, or what "coffer login" stored for the server.`,
 		newLoginCommand(a), newLogoutCommand(a),
 		newCpCommand(a), newLsCommand(a), newRmCommand(a), newMbCommand(a), newRbCommand(a), newStatCommand(a),
 		newPushCommand(a), newPullCommand(a), newTagsCommand(a), newReferrersCommand(a), newAttachCommand(a), newTrustCommand(a),
-		newWebhookCommand(a), newUsageCommand(a), newVersionCommand(a), newDocsCommand(),
+		newWebhookCommand(a), newTokenCommand(a), newAccessKeyCommand(a), newPolicyCommand(a), newSignCommand(a), newVerifyCommand(a),
+		newUsageCommand(a), newVersionCommand(a), newDocsCommand(),
 	)
 	return root
 }
@@ -95,7 +103,10 @@ func (a *app) load(cmd *cobra.Command) error {
 	return nil
 }
 
-func (a *app) credentials() credentialStore { return credentialStore{path: a.settings.CredentialsFile} }
+// credentials returns the store that the credentials_store setting picks.
+func (a *app) credentials() credentialStore {
+	return chooseCredentialStore(a.settings.CredentialsStore, fileStore{path: a.settings.CredentialsFile}, systemKeyring{})
+}
 
 // newClient returns a client of the configured server with the
 // credentials from the environment or the credentials file.
@@ -123,7 +134,7 @@ func (a *app) newClient(ctx context.Context) (*client.Client, error) {
 func (a *app) authenticator(ctx context.Context) (client.Authenticator, error) {
 	getenv := a.streams.Getenv
 	if token := getenv("COFFER_TOKEN"); token != "" {
-		return client.BearerToken(token), nil
+		return client.TokenAuth(token), nil
 	}
 	if user := getenv("COFFER_USERNAME"); user != "" {
 		return client.Basic{Username: user, Password: getenv("COFFER_PASSWORD")}, nil
@@ -136,7 +147,7 @@ func (a *app) authenticator(ctx context.Context) (client.Authenticator, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w to %s: run coffer login, or set COFFER_TOKEN or COFFER_USERNAME and COFFER_PASSWORD", errNotLoggedIn, a.settings.Server)
 	}
-	return store.authenticator(ctx, a.settings.Server, cred)
+	return authenticator(ctx, store, a.settings.Server, cred)
 }
 
 // printJSON writes v as indented JSON to standard output.

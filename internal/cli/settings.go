@@ -29,11 +29,18 @@ type Settings struct {
 	ChunkSizeMiB int `yaml:"chunk_size_mib"`
 	// Parallel is how many files cp -r moves at once. Default 4.
 	Parallel int `yaml:"parallel"`
+	// DownloadParts is how many 16 MiB ranges of one object cp downloads
+	// at once. Default 4.
+	DownloadParts int `yaml:"download_parts"`
 	// Retries is the number of attempts of a request. Default 4.
 	Retries int `yaml:"retries"`
 	// CredentialsFile stores login credentials, mode 0600. Default
 	// credentials.json beside the config file.
 	CredentialsFile string `yaml:"credentials_file"`
+	// CredentialsStore is where login credentials go: "auto", "keyring"
+	// or "file". Default auto, which uses the OS keyring when a lookup in
+	// it succeeds and CredentialsFile otherwise.
+	CredentialsStore string `yaml:"credentials_store"`
 	// StateDir keeps the sessions of interrupted uploads. Default
 	// $XDG_STATE_HOME/coffer or ~/.local/state/coffer.
 	StateDir string `yaml:"state_dir"`
@@ -54,8 +61,10 @@ var settingTable = []setting{
 	{"progress", "progress bars: auto (on a terminal), always or never", "auto", func(s *Settings) any { return &s.Progress }},
 	{"chunk_size_mib", "size of one upload request in MiB; a broken connection resends at most one", "16", func(s *Settings) any { return &s.ChunkSizeMiB }},
 	{"parallel", "files transferred at once by cp --recursive", "4", func(s *Settings) any { return &s.Parallel }},
+	{"download_parts", "16 MiB ranges of one object that cp downloads at once; 1 downloads in order", "4", func(s *Settings) any { return &s.DownloadParts }},
 	{"retries", "attempts of a request that fails with a network error, 429 or 503", "4", func(s *Settings) any { return &s.Retries }},
 	{"credentials_file", "file that stores login credentials (mode 0600); default credentials.json beside the config file", "", func(s *Settings) any { return &s.CredentialsFile }},
+	{"credentials_store", "where login stores credentials: auto (the OS keyring when available, else the credentials file), keyring or file", "auto", func(s *Settings) any { return &s.CredentialsStore }},
 	{"state_dir", "folder that keeps interrupted uploads for resuming; default $XDG_STATE_HOME/coffer", "", func(s *Settings) any { return &s.StateDir }},
 }
 
@@ -165,11 +174,17 @@ func (s Settings) validate() error {
 	if s.Progress != "auto" && s.Progress != "always" && s.Progress != "never" {
 		errs = append(errs, fmt.Errorf("progress must be auto, always or never, got %q", s.Progress))
 	}
+	if s.CredentialsStore != "auto" && s.CredentialsStore != "keyring" && s.CredentialsStore != "file" {
+		errs = append(errs, fmt.Errorf("credentials_store must be auto, keyring or file, got %q", s.CredentialsStore))
+	}
 	if s.ChunkSizeMiB < 1 || s.ChunkSizeMiB > 4096 {
 		errs = append(errs, fmt.Errorf("chunk_size_mib must be from 1 to 4096, got %d", s.ChunkSizeMiB))
 	}
 	if s.Parallel < 1 || s.Parallel > 64 {
 		errs = append(errs, fmt.Errorf("parallel must be from 1 to 64, got %d", s.Parallel))
+	}
+	if s.DownloadParts < 1 || s.DownloadParts > 64 {
+		errs = append(errs, fmt.Errorf("download_parts must be from 1 to 64, got %d", s.DownloadParts))
 	}
 	if s.Retries < 1 || s.Retries > 20 {
 		errs = append(errs, fmt.Errorf("retries must be from 1 to 20, got %d", s.Retries))

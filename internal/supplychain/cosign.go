@@ -3,6 +3,7 @@ package supplychain
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -91,6 +92,33 @@ func (k *Keyring) VerifyBundle(b *Bundle, subject digest.Digest) (*Verified, err
 	}
 	v.Signer = firstNonEmpty(identity, v.Signer)
 	return v, nil
+}
+
+// VerifyBundleContent checks a Sigstore bundle against a file's content.
+// Unlike VerifyBundle it also verifies Ed25519 message signatures, which
+// sign the content itself and not its digest. A DSSE bundle is checked as
+// VerifyBundle checks it, for the content's SHA-256.
+func (k *Keyring) VerifyBundleContent(b *Bundle, content []byte) (*Verified, error) {
+	sum := sha256.Sum256(content)
+	subject := digest.Digest("sha256:" + hex.EncodeToString(sum[:]))
+	if b.MessageSignature == nil {
+		return k.VerifyBundle(b, subject)
+	}
+	keys, identity, err := k.bundleKeys(b)
+	if err != nil {
+		return nil, err
+	}
+	ms := b.MessageSignature
+	if ms.Algorithm != "SHA2_256" || !bytes.Equal(ms.Digest, sum[:]) {
+		return nil, fmt.Errorf("Sigstore bundle message signature over %s:%s: %w %s", ms.Algorithm, hex.EncodeToString(ms.Digest), ErrSubjectMismatch, subject)
+	}
+	name, err := keys.verifyWithAny(b.PublicKeyHint, func(key crypto.PublicKey) error {
+		return verifyMessage(key, content, ms.Signature)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Sigstore bundle: %w", err)
+	}
+	return &Verified{Signer: firstNonEmpty(identity, name)}, nil
 }
 
 // bundleKeys returns the keys that may have signed b: the trusted keys for

@@ -40,27 +40,44 @@ type keySigner struct{ key crypto.Signer }
 
 // LoadSigner reads a PEM private key file: PKCS #8 ("PRIVATE KEY") with an
 // ECDSA P-256 or Ed25519 key, or SEC 1 ("EC PRIVATE KEY") with a P-256
-// key. Encrypted keys, such as cosign.key, must be decrypted first.
+// key. Encrypted keys, such as cosign.key, need ParseSigner with a
+// password.
 func LoadSigner(path string) (Signer, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read signing key: %w", err)
 	}
+	return ParseSigner(path, data, nil)
+}
+
+// ParseSigner decodes the PEM private key of file name: the forms that
+// LoadSigner reads, or a cosign encrypted key (see DecryptCosignKey), for
+// which it calls password. A nil password rejects encrypted keys.
+func ParseSigner(name string, data []byte, password func() ([]byte, error)) (Signer, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("signing key %s: no PEM block", path)
+		return nil, fmt.Errorf("signing key %s: no PEM block", name)
 	}
 	var key any
+	var err error
 	switch block.Type {
 	case "PRIVATE KEY":
 		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
 	case "EC PRIVATE KEY":
 		key, err = x509.ParseECPrivateKey(block.Bytes)
+	case PEMTypeEncryptedSigstoreKey, PEMTypeEncryptedCosignKey:
+		if password == nil {
+			return nil, fmt.Errorf("signing key %s is encrypted; give its password or decrypt it first", name)
+		}
+		var secret []byte
+		if secret, err = password(); err == nil {
+			key, err = DecryptCosignKey(data, secret)
+		}
 	default:
-		return nil, fmt.Errorf("signing key %s: PEM block type %q is not PRIVATE KEY or EC PRIVATE KEY; decrypt an encrypted key first", path, block.Type)
+		return nil, fmt.Errorf("signing key %s: PEM block type %q is not PRIVATE KEY, EC PRIVATE KEY or %s", name, block.Type, PEMTypeEncryptedSigstoreKey)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("signing key %s: %w", path, err)
+		return nil, fmt.Errorf("signing key %s: %w", name, err)
 	}
 	return NewSigner(key)
 }
@@ -121,8 +138,9 @@ func NewSimpleSigningPayload(dockerReference string, d digest.Digest) ([]byte, e
 }
 
 // NewBlobBundle signs the SHA-256 digest d of a file as cosign sign-blob
-// --bundle does and returns the Sigstore bundle (v0.3, message signature,
-// no transparency log entry).
+// --bundle does with an ECDSA key and returns the Sigstore bundle (v0.3,
+// message signature, no transparency log entry). An Ed25519 key cannot
+// sign a digest; use NewContentBundle for it.
 func NewBlobBundle(s Signer, d digest.Digest) ([]byte, error) {
 	if d.Algorithm() != digest.Canonical {
 		return nil, fmt.Errorf("sign %s: only SHA-256 digests can be signed as a blob", d)
@@ -135,6 +153,24 @@ func NewBlobBundle(s Signer, d digest.Digest) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign %s: %w", d, err)
 	}
+	return messageSignatureBundle(s, sum, sig)
+}
+
+// NewContentBundle signs a file's content as cosign sign-blob --bundle
+// does, for any key type: ECDSA over the content's SHA-256, Ed25519 over
+// the content itself. The bundle names the content's SHA-256 either way.
+func NewContentBundle(s Signer, content []byte) ([]byte, error) {
+	sum := sha256.Sum256(content)
+	sig, err := s.SignMessage(content)
+	if err != nil {
+		return nil, fmt.Errorf("sign sha256:%x: %w", sum, err)
+	}
+	return messageSignatureBundle(s, sum[:], sig)
+}
+
+// messageSignatureBundle returns the Sigstore bundle v0.3 of a message
+// signature sig over a file whose SHA-256 is sum.
+func messageSignatureBundle(s Signer, sum, sig []byte) ([]byte, error) {
 	_, hint, err := PublicKeyPEM(s)
 	if err != nil {
 		return nil, err
@@ -148,4 +184,11 @@ func NewBlobBundle(s Signer, d digest.Digest) ([]byte, error) {
 		},
 	}
 	return json.Marshal(bundle)
+}
+
+// IsEd25519 reports whether s signs with an Ed25519 key, which signs the
+// whole content rather than its digest.
+func IsEd25519(s Signer) bool {
+	_, ok := s.PublicKey().(ed25519.PublicKey)
+	return ok
 }

@@ -155,7 +155,7 @@ func TestLoadSignerRejects(t *testing.T) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED SIGSTORE PRIVATE KEY", Bytes: []byte{1}}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadSigner(path); err == nil || !strings.Contains(err.Error(), "decrypt an encrypted key first") {
+	if _, err := LoadSigner(path); err == nil || !strings.Contains(err.Error(), "is encrypted; give its password") {
 		t.Errorf("encrypted key error = %v", err)
 	}
 	if _, err := LoadSigner(filepath.Join(t.TempDir(), "missing.pem")); err == nil {

@@ -18,9 +18,28 @@ type Authenticator interface {
 	Authorize(ctx context.Context, req *http.Request) error
 }
 
-// BearerToken sends a fixed token as "Authorization: Bearer <token>": an
-// OIDC access token or a personal access token.
+// BearerToken sends a fixed token as "Authorization: Bearer <token>", such
+// as an OIDC access token. The server does not accept the secrets it
+// issues as bearer tokens; use [TokenAuth] for a token of either kind.
 type BearerToken string
+
+// Prefixes of the secrets that Coffer issues: personal access tokens and
+// robot account secrets.
+const (
+	PersonalAccessTokenPrefix = "coffer_pat_"
+	RobotSecretPrefix         = "coffer_robot_"
+)
+
+// TokenAuth returns the authenticator of a token. A secret that Coffer
+// issued (it starts with [PersonalAccessTokenPrefix] or
+// [RobotSecretPrefix]) goes as the password of HTTP Basic, the only place
+// the server accepts it, and any other token as a [BearerToken].
+func TokenAuth(token string) Authenticator {
+	if strings.HasPrefix(token, PersonalAccessTokenPrefix) || strings.HasPrefix(token, RobotSecretPrefix) {
+		return Basic{Username: "token", Password: token}
+	}
+	return BearerToken(token)
+}
 
 // Authorize sets the Authorization header.
 func (t BearerToken) Authorize(_ context.Context, req *http.Request) error {

@@ -17,6 +17,10 @@ import (
 type GetOptions struct {
 	// Offset is the first byte to read. Zero reads from the start.
 	Offset int64
+	// Length is the number of bytes to read from Offset. Zero reads to the
+	// end. A reader with Length set reads only part of the content, so it
+	// checks neither the digest nor PrefixHash. The caller checks the whole.
+	Length int64
 	// IfMatch is the digest the object must have, "sha256:<hex>"; another
 	// version gives [ErrPreconditionFailed]. Empty accepts the current
 	// version, and later resumes of the same reader pin it.
@@ -42,6 +46,7 @@ type ObjectReader struct {
 	info     Object
 	body     io.ReadCloser
 	offset   int64
+	end      int64     // offset after the last byte to read, or 0 for the end
 	h        hash.Hash // nil when the digest is not checked
 	progress func(int64)
 	failures int
@@ -52,9 +57,14 @@ type ObjectReader struct {
 
 // GetObject opens an object for reading. The caller must close the reader.
 func (c *Client) GetObject(ctx context.Context, bucket, key string, opts GetOptions) (*ObjectReader, error) {
+	if opts.Offset < 0 || opts.Length < 0 {
+		return nil, fmt.Errorf("get object %s/%s: invalid range: offset %d, length %d", bucket, key, opts.Offset, opts.Length)
+	}
 	r := &ObjectReader{c: c, ctx: ctx, offset: opts.Offset, progress: opts.Progress}
 	r.info = Object{Bucket: bucket, Key: key, Digest: opts.IfMatch}
 	switch {
+	case opts.Length > 0:
+		r.end = opts.Offset + opts.Length
 	case opts.Offset == 0:
 		r.h = sha256.New()
 	case opts.PrefixHash != nil:
@@ -75,7 +85,10 @@ func (r *ObjectReader) open() error {
 	if req.path == "" {
 		req.path = objectPath(r.info.Bucket, r.info.Key)
 	}
-	if r.offset > 0 {
+	switch {
+	case r.end > 0:
+		req.header.Set("Range", fmt.Sprintf("bytes=%d-%d", r.offset, r.end-1))
+	case r.offset > 0:
 		req.header.Set("Range", fmt.Sprintf("bytes=%d-", r.offset))
 	}
 	if r.info.Digest != "" && r.blobPath == "" {
@@ -85,7 +98,7 @@ func (r *ObjectReader) open() error {
 	if err != nil {
 		return fmt.Errorf("get object %s/%s: %w", r.info.Bucket, r.info.Key, err)
 	}
-	if r.offset > 0 && resp.StatusCode != http.StatusPartialContent {
+	if (r.offset > 0 || r.end > 0) && resp.StatusCode != http.StatusPartialContent {
 		drain(resp)
 		return fmt.Errorf("get object %s/%s from offset %d: the server ignored the Range header (status %d)", r.info.Bucket, r.info.Key, r.offset, resp.StatusCode)
 	}
@@ -115,7 +128,7 @@ func (r *ObjectReader) Read(p []byte) (int, error) {
 		switch {
 		case err == nil:
 			return n, nil
-		case errors.Is(err, io.EOF) && r.offset == r.info.Size:
+		case errors.Is(err, io.EOF) && r.offset == r.stop():
 			r.err = r.verify()
 			return n, r.err
 		}
@@ -131,6 +144,14 @@ func (r *ObjectReader) Read(p []byte) (int, error) {
 	}
 }
 
+// stop returns the offset after the last byte the reader reads.
+func (r *ObjectReader) stop() int64 {
+	if r.end > 0 {
+		return min(r.end, r.info.Size)
+	}
+	return r.info.Size
+}
+
 // resume opens a new response at the current offset after cause broke the
 // previous one.
 func (r *ObjectReader) resume(cause error) error {
@@ -142,7 +163,7 @@ func (r *ObjectReader) resume(cause error) error {
 	if r.failures >= r.c.retry.MaxAttempts {
 		return fmt.Errorf("read object %s/%s at offset %d: %w: %w", r.info.Bucket, r.info.Key, r.offset, ErrUnavailable, cause)
 	}
-	if r.offset > r.info.Size {
+	if r.offset > r.stop() {
 		return &IntegrityError{What: "object " + r.info.Bucket + "/" + r.info.Key + " size", Expected: fmt.Sprint(r.info.Size), Actual: fmt.Sprint(r.offset)}
 	}
 	if err := sleep(r.ctx, r.c.retry.delay(r.failures, 0)); err != nil {
@@ -177,13 +198,22 @@ type DownloadOptions struct {
 	// Size, when not nil, is called once with the object's size before the
 	// transfer starts.
 	Size func(size int64)
+	// Parallel is how many byte ranges of one object are fetched at once.
+	// Zero or 1 fetches the content in order over one connection.
+	Parallel int
+	// PartSize is the size of one range, in bytes, when Parallel is above
+	// 1. Zero means 16 MiB. Objects no larger than one part are fetched in
+	// order.
+	PartSize int64
 }
 
 // DownloadFile writes an object to path. The content goes to a partial
 // file beside path, named after the object's digest, and is renamed to
 // path once its digest is verified. A later call after an interruption
 // finds the partial file and requests only the missing bytes, with
-// If-Match, so a changed object starts over.
+// If-Match, so a changed object starts over. With opts.Parallel above 1
+// the ranges of a large object are fetched at once and written at their
+// offsets (see fetchParts).
 func (c *Client) DownloadFile(ctx context.Context, bucket, key, path string, opts DownloadOptions) (Object, error) {
 	info, err := c.StatObject(ctx, bucket, key)
 	if err != nil {
@@ -191,6 +221,16 @@ func (c *Client) DownloadFile(ctx context.Context, bucket, key, path string, opt
 	}
 	if opts.Size != nil {
 		opts.Size(info.Size)
+	}
+	partSize := opts.PartSize
+	if partSize <= 0 {
+		partSize = DefaultChunkSize
+	}
+	if opts.Parallel > 1 && info.Size > partSize {
+		if err := c.fetchParts(ctx, info, path, opts.Parallel, partSize, opts.Progress); err != nil {
+			return Object{}, fmt.Errorf("download %s/%s to %s: %w", bucket, key, path, err)
+		}
+		return info, nil
 	}
 	open := func(offset int64, prefix hash.Hash, progress func(int64)) (*ObjectReader, error) {
 		return c.GetObject(ctx, bucket, key, GetOptions{Offset: offset, IfMatch: info.Digest, PrefixHash: prefix, Progress: progress})
@@ -206,6 +246,12 @@ func (c *Client) DownloadFile(ctx context.Context, bucket, key, path string, opt
 // offset that checks the digest, given the hash of the bytes before it.
 func fetchToFile(path, digest string, size int64, open func(int64, hash.Hash, func(int64)) (*ObjectReader, error), progress func(int64)) error {
 	partial := partialPath(path, digest)
+	if _, err := os.Stat(partial + ".done"); err == nil {
+		// fetchParts wrote this file with holes, which an in-order
+		// download cannot resume.
+		_ = os.Remove(partial)
+		_ = os.Remove(partial + ".done")
+	}
 	file, offset, prefix, err := openPartial(partial, size)
 	if err != nil {
 		return err

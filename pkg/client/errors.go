@@ -21,7 +21,8 @@ var (
 	// none were sent (401).
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrForbidden means the credentials are valid but do not allow the
-	// request (403). The [*Error] carries the server's explanation.
+	// request (403). The [*Error] carries the server's explanation in
+	// Message and, from the management API, the decision in Denial.
 	ErrForbidden = errors.New("forbidden")
 	// ErrNotFound means the bucket, object, repository, manifest, blob,
 	// webhook or upload session does not exist (404).
@@ -65,6 +66,11 @@ type Error struct {
 	RequestID string
 	// RetryAfter is the wait the server asked for with Retry-After, or zero.
 	RetryAfter time.Duration
+	// Denial is set for a 403 of the management API: the principal,
+	// action, resource and reason of the policy decision that denied the
+	// request. Pass Denial.ExplainRequest() to [Client.Explain] for the
+	// statements behind it.
+	Denial *Denial
 }
 
 func (e *Error) Error() string {
@@ -146,6 +152,9 @@ func responseError(method string, resp *http.Response) error {
 		default:
 			e.Code, e.Message = problem.Title, problem.Detail
 		}
+	}
+	if e.StatusCode == http.StatusForbidden {
+		e.Denial = parseDenial(e.Message)
 	}
 	return e
 }

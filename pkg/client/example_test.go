@@ -2,12 +2,14 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cofferhq/coffer/pkg/client"
 )
@@ -175,4 +177,79 @@ func ExampleClient_CreateWebhook() {
 	fmt.Println(w.ID, len(w.Secret) > 0)
 	_ = c.DeleteWebhook(ctx, w.ID)
 	// Output: example-hook true
+}
+
+func ExampleClient_CreateToken() {
+	ctx := context.Background()
+	c, _ := client.New(serverURL, client.Options{Auth: client.Basic{Username: rootUser, Password: rootPassword}})
+	token, err := c.CreateToken(ctx, client.CreateTokenOptions{
+		Name:      "nightly backup",
+		ExpiresIn: 30 * 24 * time.Hour,
+		Scopes:    []client.Scope{{Actions: []string{"s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject"}, Resources: []string{"*"}}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The secret is the password of HTTP Basic, with any user name, and
+	// appears only in this response.
+	byToken, _ := client.New(serverURL, client.Options{Auth: client.Basic{Username: "backup", Password: token.Secret}})
+	_, err = byToken.Buckets(ctx)
+	fmt.Println(err)
+
+	_ = c.RevokeToken(ctx, token.ID)
+	_, err = byToken.Buckets(ctx)
+	fmt.Println(errors.Is(err, client.ErrUnauthorized))
+	// Output:
+	// <nil>
+	// true
+}
+
+func ExampleClient_CreateAccessKey() {
+	ctx := context.Background()
+	c, _ := client.New(serverURL, client.Options{Auth: client.Basic{Username: rootUser, Password: rootPassword}})
+	key, err := c.CreateAccessKey(ctx, client.CreateAccessKeyOptions{
+		Description: "read releases",
+		Policy:      json.RawMessage(`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::releases/*"}]}`),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// key.ID and key.Secret sign S3 requests, such as those of the AWS CLI.
+	fmt.Println(key.Status, len(key.ID), len(key.Secret))
+	_ = c.DeleteAccessKey(ctx, key.ID)
+	// Output: active 20 40
+}
+
+func ExampleClient_Explain() {
+	ctx := context.Background()
+	c, _ := client.New(serverURL, client.Options{Auth: client.Basic{Username: rootUser, Password: rootPassword}})
+	e, err := c.Explain(ctx, client.ExplainRequest{
+		Principal: &client.Principal{ID: "https://sso.example.com#alice"},
+		Action:    "s3:GetObject",
+		Resource:  "arn:aws:s3:::releases/app.tar",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(e.Effect, e.Reason, e.StatementIDs)
+	// Output: Allow allowed [readers]
+}
+
+func ExampleDenial() {
+	ctx := context.Background()
+	provider, _ := client.Discover(ctx, nil, kc.Issuer("coffer"))
+	auth := client.NewClientCredentials(client.ClientCredentials{
+		TokenURL: provider.TokenEndpoint, ClientID: "ci", ClientSecret: "ci-secret",
+	})
+	c, _ := client.New(serverURL, client.Options{Auth: auth})
+	err := c.CreateBucket(ctx, "not-allowed")
+	var httpErr *client.Error
+	if errors.As(err, &httpErr) && httpErr.Denial != nil {
+		d := httpErr.Denial
+		fmt.Println(errors.Is(err, client.ErrForbidden), d.Action, d.Resource, d.Reason)
+	}
+	// Output: true s3:CreateBucket arn:aws:s3:::not-allowed no matching statement
 }

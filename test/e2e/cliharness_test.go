@@ -47,6 +47,9 @@ func (e *cliEnv) command(t *testing.T, stdin string, args ...string) *exec.Cmd {
 		"XDG_CONFIG_HOME="+filepath.Join(e.home, "config"),
 		"XDG_STATE_HOME="+filepath.Join(e.home, "state"),
 		"COFFER_SERVER="+e.server,
+		// The tests keep credentials in their own file, never in the
+		// keyring of the machine that runs them.
+		"COFFER_CREDENTIALS_STORE=file",
 		"COFFER_PROGRESS=never",
 		"COFFER_CHUNK_SIZE_MIB=8",
 	)
