@@ -15,9 +15,9 @@ import (
 
 var updateCLIGolden = flag.Bool("update-cli-golden", false, "rewrite the golden files of the coffer CLI's JSON output")
 
-// cliTransferSize is the file the resume checks move: large enough for
-// many 8 MiB chunks, small enough to keep the test near half a minute.
-const cliTransferSize = 256 << 20
+// cliTransferSize is the file the resume checks move: 1 GiB, a release
+// artifact of the size users move, in many 8 MiB chunks.
+const cliTransferSize = 1 << 30
 
 // TestCLI drives the coffer command against cofferd and a mock Keycloak:
 // logins, an upload and a download each killed midway and resumed,
