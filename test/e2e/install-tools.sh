@@ -2,12 +2,14 @@
 # Installs the third-party OCI and S3 clients that the end-to-end tests drive:
 #   - crane, oras, regctl and the OCI conformance suite, built from the versions pinned in
 #     tools/go.mod into bin/tools/ (or $COFFER_TOOLS_BIN when it is set);
+#   - cosign v2 and v3 as cosign-v2 and cosign-v3, each from its own module (tools/cosign2,
+#     tools/cosign3), because their dependency graphs cannot share one go.mod;
 #   - skopeo, the S3 clients rclone and s3cmd, and pytest (with requests, for the Python client's
 #     tests) from Debian's packages, linked into the same folder. The AWS CLI and boto3 that the
 #     S3 tests also run come with the machine image;
 #   - the JavaScript client's test dependencies (playwright-core, typescript) with npm ci, and
 #     Chromium from Debian for its browser test.
-# Running it again is cheap: a binary newer than tools/go.mod and tools/go.sum is kept.
+# Running it again is cheap: a binary newer than the go.mod and go.sum it was built from is kept.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -26,6 +28,12 @@ log() {
 	printf 'install-tools: %s\n' "$*" >&2
 }
 
+# Succeed when the binary exists and is newer than the go.mod and go.sum in the module folder.
+is_current() {
+	local binary="$1" module_dir="$2"
+	[[ -x "$binary" && "$binary" -nt "$module_dir/go.mod" && "$binary" -nt "$module_dir/go.sum" ]]
+}
+
 # Print the Go packages whose binary is missing or older than the tools module files.
 stale_go_packages() {
 	local entry name pkg binary
@@ -33,7 +41,7 @@ stale_go_packages() {
 		name="${entry%% *}"
 		pkg="${entry#* }"
 		binary="$tools_bin/$name"
-		if [[ -x "$binary" && "$binary" -nt "$repo_root/tools/go.mod" && "$binary" -nt "$repo_root/tools/go.sum" ]]; then
+		if is_current "$binary" "$repo_root/tools"; then
 			log "$name is up to date"
 		else
 			printf '%s\n' "$pkg"
@@ -50,6 +58,27 @@ build_go_tools() {
 	log "building ${packages[*]}"
 	# One `go build` for all packages shares the dependency compilation between them.
 	(cd "$repo_root" && go build -modfile=tools/go.mod -o "$tools_bin/" "${packages[@]}")
+}
+
+# Binary name, module folder and Go package of each cosign version. The two versions pin
+# conflicting versions of shared dependencies, so each has its own go.mod.
+cosign_tools=(
+	"cosign-v2 tools/cosign2 github.com/sigstore/cosign/v2/cmd/cosign"
+	"cosign-v3 tools/cosign3 github.com/sigstore/cosign/v3/cmd/cosign"
+)
+
+build_cosign_tools() {
+	local entry name module_dir pkg binary
+	for entry in "${cosign_tools[@]}"; do
+		read -r name module_dir pkg <<<"$entry"
+		binary="$tools_bin/$name"
+		if is_current "$binary" "$repo_root/$module_dir"; then
+			log "$name is up to date"
+			continue
+		fi
+		log "building $name"
+		(cd "$repo_root/$module_dir" && go build -o "$binary" "$pkg")
+	done
 }
 
 # Build versitygw, the S3 server that tests keep blobs in, from the pinned version in
@@ -115,6 +144,7 @@ install_js_dependencies() {
 
 mkdir -p "$tools_bin"
 build_go_tools
+build_cosign_tools
 build_versitygw
 install_debian_tools
 install_js_dependencies
