@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net/http"
@@ -21,28 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 )
-
-// putTrustStoreE2E defines a trust store with the root credentials.
-func putTrustStoreE2E(t *testing.T, srv *server, name string, definition map[string]any) {
-	t.Helper()
-	body, err := json.Marshal(definition)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, "http://"+srv.addr+"/api/v1/trust/"+name, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth(rootUser, rootPassword)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT trust store %s = %d", name, resp.StatusCode)
-	}
-}
 
 // TestSupplyChainS3 runs server-side signing, policy enforcement and the
 // deletion of attachments through the S3 API of a real cofferd.

@@ -1,27 +1,11 @@
 package e2e
 
 import (
-	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
-
-// trustStatus is the part of GET /api/v1/artifacts/{digest}/trust that the
-// test reads.
-type trustStatus struct {
-	Signed bool `json:"signed"`
-	SBOMs  []struct {
-		Manifest string `json:"manifest"`
-		Format   string `json:"format"`
-		Packages int    `json:"packages"`
-		Valid    bool   `json:"valid"`
-		Error    string `json:"error"`
-	} `json:"sboms"`
-}
 
 // TestOrasSBOMTrustStatus attaches SBOMs with oras, finds them with oras
 // discover, and reads their validation in the trust status: an SPDX and a
@@ -36,11 +20,7 @@ func TestOrasSBOMTrustStatus(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "report.bin", randomText(t, 512))
 	for _, name := range []string{"sbom.spdx.json", "sbom.cdx.json"} {
-		content, err := os.ReadFile(filepath.Join("..", "..", "internal", "supplychain", "testdata", "vectors", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, dir, name, content)
+		copyVector(t, dir, name)
 	}
 	ref := srv.ref("e2e/supply:v1")
 	pushed := decodeJSON[orasReferrer](t, "oras push output", tb.must(invocation{dir: dir, name: "oras", args: []string{
@@ -66,11 +46,7 @@ func TestOrasSBOMTrustStatus(t *testing.T) {
 		t.Errorf("tags after oras attach = %q, expected [v1]: a sha256-… tag means oras fell back from the referrers API", got)
 	}
 
-	_, body := send(t, srv, http.MethodGet, "/api/v1/artifacts/"+pushed.Digest+"/trust", nil, nil, http.StatusOK)
-	var status trustStatus
-	if err := json.Unmarshal(body, &status); err != nil {
-		t.Fatalf("decode trust status %s: %v", body, err)
-	}
+	status := artifactTrust(t, srv, pushed.Digest)
 	if status.Signed {
 		t.Errorf("signed = true for an artifact without signatures")
 	}
@@ -92,7 +68,7 @@ func TestOrasSBOMTrustStatus(t *testing.T) {
 		t.Errorf("trust status lists SBOMs %+v, expected the 3 attached ones", status.SBOMs)
 	}
 
-	_, body = send(t, srv, http.MethodPut, "/api/v1/trust/e2e", []byte(`{"scope":{"repositories":"e2e/*"},"cosign_keys":[{"name":"k","pem":"not a key"}]}`), nil, http.StatusBadRequest)
+	_, body := send(t, srv, http.MethodPut, "/api/v1/trust/e2e", []byte(`{"scope":{"repositories":"e2e/*"},"cosign_keys":[{"name":"k","pem":"not a key"}]}`), nil, http.StatusBadRequest)
 	if !strings.Contains(string(body), "expected a PEM block of type PUBLIC KEY") {
 		t.Errorf("PUT of an invalid trust store: %s", body)
 	}
