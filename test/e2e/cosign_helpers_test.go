@@ -103,10 +103,15 @@ func registryCommand(command string, flags []string, extra ...string) []string {
 	return append(args, extra...)
 }
 
-// sign signs ref, adding extra flags such as --recursive.
+// signCommand is the `cosign sign` invocation for ref, with extra flags such as --recursive.
+func (c *cosignClient) signCommand(ref string, extra ...string) invocation {
+	return invocation{dir: c.dir, name: c.binary, args: registryCommand("sign", c.signingFlags(), append(extra, ref)...)}
+}
+
+// sign signs ref and fails the test when cosign fails.
 func (c *cosignClient) sign(ref string, extra ...string) {
 	c.tb.t.Helper()
-	c.run(registryCommand("sign", c.signingFlags(), append(extra, ref)...)...)
+	c.tb.must(c.signCommand(ref, extra...))
 }
 
 // verify verifies the signature of ref and fails the test when cosign rejects it.

@@ -23,7 +23,8 @@ func TestCosignPolicyEnforcementPull(t *testing.T) {
 	untrusted := newCosignClient(tb, "cosign-v2", false)
 
 	// The images are signed before the policy exists, because cosign fetches the manifest it
-	// signs and a policy in enforce mode denies that to every principal it does not exempt.
+	// signs and a policy in enforce mode denies that to every principal it does not exempt
+	// (checked below).
 	const repository = "enforced/app"
 	digests := map[string]string{}
 	for _, tag := range []string{"unsigned", "untrusted", "trusted"} {
@@ -55,6 +56,19 @@ func TestCosignPolicyEnforcementPull(t *testing.T) {
 		t.Errorf("GET of the trusted manifest = %d, expected 200", status)
 	}
 	trusted.verify(srv.ref(repository + "@" + digests["trusted"]))
+
+	// cosign fetches the manifest it signs, so in enforce mode only an exempt principal can
+	// sign an image that has no signature yet.
+	late, _, _ := pushRandomImage(t, tb, srv.ref(repository+":late"))
+	lateRef := srv.ref(repository + "@" + late)
+	if stderr := tb.mustFailWith(trusted.signCommand(lateRef)); !strings.Contains(stderr, "DENIED") {
+		t.Errorf("cosign sign in enforce mode printed:\n%s\nexpected DENIED", stderr)
+	}
+	exempt := cosignKeyStore(scope, trusted.publicKey(), "enforce")
+	exempt["policy"].(map[string]any)["exempt_principals"] = []string{"coffer#root"}
+	putTrustStoreE2E(t, srv, "enforced", exempt)
+	trusted.sign(lateRef)
+	trusted.verify(lateRef)
 
 	putTrustStoreE2E(t, srv, "enforced", cosignKeyStore(scope, trusted.publicKey(), "audit"))
 	tb.run("crane", "manifest", "--insecure", srv.ref(repository+":unsigned"))
