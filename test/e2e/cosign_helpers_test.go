@@ -52,6 +52,26 @@ func newCosignClient(tb *toolbox, binary string, bundle bool) *cosignClient {
 	return &cosignClient{tb: tb, binary: binary, bundle: bundle, dir: dir}
 }
 
+// trustKey replaces the client's public key, which verify and verify-blob use, with the PEM
+// key of another signer, such as the server.
+func (c *cosignClient) trustKey(publicKey string) {
+	writeFile(c.tb.t, c.dir, "cosign.pub", []byte(publicKey))
+}
+
+// verifyBlob verifies the Sigstore bundle of a local file.
+func (c *cosignClient) verifyBlob(path, bundle string) {
+	c.tb.t.Helper()
+	c.run(append(append([]string{"verify-blob"}, c.withBundles().verificationFlags()...), "--bundle", bundle, path)...)
+}
+
+// withBundles returns a copy of the client that uses the Sigstore bundle format, the only
+// one that `coffer attach` accepts for files.
+func (c *cosignClient) withBundles() *cosignClient {
+	bundled := *c
+	bundled.bundle = true
+	return &bundled
+}
+
 // publicKey returns the PEM public key of the client's key pair.
 func (c *cosignClient) publicKey() string {
 	return string(readFile(c.tb.t, filepath.Join(c.dir, "cosign.pub")))
@@ -152,12 +172,7 @@ func (c *cosignClient) tree(ref string) string {
 func (c *cosignClient) signBlob(path string) string {
 	c.tb.t.Helper()
 	bundle := path + "." + c.binary + ".sigstore.json"
-	flags := c.signingFlags()
-	if !c.v3() {
-		// cosign v2 writes its older bundle form unless it is asked for the Sigstore bundle.
-		flags = append(flags, "--new-bundle-format")
-	}
-	c.run(append(append([]string{"sign-blob"}, flags...), "--bundle", bundle, path)...)
+	c.run(append(append([]string{"sign-blob"}, c.withBundles().signingFlags()...), "--bundle", bundle, path)...)
 	return bundle
 }
 

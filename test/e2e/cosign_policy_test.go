@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,5 +173,41 @@ func checkAuditDecision(t *testing.T, events []auditEvent, path, action string) 
 	}
 	if effect != "Deny" || !strings.Contains(reason, "audit") || !strings.Contains(reason, "signature") {
 		t.Errorf("%s decision for GET %s: effect %q, reason %q, expected Deny in audit mode for a missing signature", action, path, effect, reason)
+	}
+}
+
+// TestCosignVerifiesServerSignatures verifies with cosign v2 and v3 what cofferd signs on
+// upload: the `.sig` signature of a pushed image and the `sign-blob` bundle of an object.
+func TestCosignVerifiesServerSignatures(t *testing.T) {
+	keyFile, publicKey := writeSigningKey(t)
+	srv := startCofferWith(t, t.TempDir(), "", nil, "COFFER_SUPPLY_CHAIN_SIGNING_KEY_FILE="+keyFile,
+		"COFFER_SUPPLY_CHAIN_SIGNING_REPOSITORIES=signed/**", "COFFER_SUPPLY_CHAIN_SIGNING_BUCKETS=signed-files")
+	tb := newToolbox(t, srv)
+	tb.craneLogin()
+	aws := newCLI(t, srv, awsEnv(t, srv, false))
+
+	digest, _, _ := pushRandomImage(t, tb, srv.ref("signed/app:v1"))
+	aws.aws("s3", "mb", "s3://signed-files")
+	dir := t.TempDir()
+	path := writeFile(t, dir, "report.bin", randomText(t, 1024))
+	aws.aws("s3", "cp", "--only-show-errors", path, "s3://signed-files/report.bin")
+
+	_, body := send(t, srv, http.MethodGet, "/api/v1/buckets/signed-files/objects/report.bin/attachments", nil, nil, http.StatusOK)
+	listed := decodeJSON[struct {
+		Items []struct {
+			Digest string `json:"digest"`
+		} `json:"items"`
+	}](t, "attachment list", body)
+	if len(listed.Items) != 1 {
+		t.Fatalf("report.bin has attachments %s, expected the server's signature", body)
+	}
+	_, bundle := send(t, srv, http.MethodGet, "/api/v1/buckets/signed-files/objects/report.bin/attachments/"+listed.Items[0].Digest, nil, nil, http.StatusOK)
+	bundlePath := writeFile(t, dir, "report.bin.sigstore.json", bundle)
+
+	for _, binary := range []string{"cosign-v2", "cosign-v3"} {
+		cosign := newCosignClient(tb, binary, false)
+		cosign.trustKey(publicKey)
+		cosign.verify(srv.ref("signed/app@" + digest))
+		cosign.verifyBlob(path, bundlePath)
 	}
 }

@@ -24,23 +24,7 @@ import (
 // deletion of attachments through the S3 API of a real cofferd.
 func TestSupplyChainS3(t *testing.T) {
 	isolateGoSDKEnv(t)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "signing.pem")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	keyFile, pub := writeSigningKey(t)
 
 	srv := startCofferWith(t, t.TempDir(), "", nil,
 		"COFFER_SUPPLY_CHAIN_SIGNING_KEY_FILE="+keyFile, "COFFER_SUPPLY_CHAIN_SIGNING_BUCKETS=signed")
@@ -100,6 +84,29 @@ func TestSupplyChainS3(t *testing.T) {
 			t.Errorf("trust status after delete = %d %s, want 404 because the signature went with the object", resp.StatusCode, body)
 		}
 	})
+}
+
+// writeSigningKey writes a new ECDSA P-256 private key for server-side signing to a PKCS #8
+// PEM file and returns the file and the PEM public key.
+func writeSigningKey(t *testing.T) (keyFile, publicKey string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile = filepath.Join(t.TempDir(), "signing.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	publicDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: publicDER}))
 }
 
 // grepLines returns the lines of text that contain substr.
