@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // auditDenied is the metric sample of a request that a policy in audit mode would have
@@ -84,30 +86,36 @@ func TestCosignPolicyEnforcementPull(t *testing.T) {
 // them from a bucket whose trust store enforces a signature. It also checks that an
 // overwritten object no longer counts as signed, and the audit mode of another bucket.
 func TestCosignSignBlobAttachments(t *testing.T) {
+	isolateGoSDKEnv(t)
 	srv := startCoffer(t)
 	tb := newToolbox(t, srv)
 	trustedV3 := newCosignClient(tb, "cosign-v3", true)
 	trustedV2 := *trustedV3 // the same key pair, signed with cosign v2
 	trustedV2.binary = "cosign-v2"
 	untrusted := newCosignClient(tb, "cosign-v3", true)
-	aws := newCLI(t, srv, awsEnv(t, srv, false))
+	awsCLI := newCLI(t, srv, awsEnv(t, srv, false))
+	client := newGoSDKClient(t, srv)
 	coffer := &cliEnv{binary: buildCLI(t), home: t.TempDir(), server: "http://" + srv.addr}
 	coffer.mustRun(t, rootPassword+"\n", "login", "--username", rootUser, "--password-stdin")
 
 	for bucket, mode := range map[string]string{"enforced-files": "enforce", "audited-files": "audit"} {
-		aws.aws("s3", "mb", "s3://"+bucket)
+		awsCLI.aws("s3", "mb", "s3://"+bucket)
 		putTrustStoreE2E(t, srv, bucket, cosignKeyStore(map[string]string{"bucket": bucket}, trustedV3.publicKey(), mode))
 	}
 
+	// One `aws s3 cp --recursive` uploads every file, because each AWS CLI run takes about a
+	// second to start.
 	dir := t.TempDir()
 	signers := map[string]*cosignClient{"untrusted.bin": untrusted, "v2.bin": &trustedV2, "v3.bin": trustedV3, "unsigned.bin": nil}
 	contents := map[string][]byte{}
-	for name, signer := range signers {
+	for name := range signers {
 		contents[name] = randomText(t, 1024)
-		path := writeFile(t, dir, name, contents[name])
-		aws.aws("s3", "cp", "--only-show-errors", path, "s3://enforced-files/"+name)
+		writeFile(t, dir, name, contents[name])
+	}
+	awsCLI.aws("s3", "cp", "--only-show-errors", "--recursive", dir, "s3://enforced-files/")
+	for name, signer := range signers {
 		if signer != nil {
-			coffer.mustRun(t, "", "attach", "s3://enforced-files/"+name, signer.signBlob(path))
+			coffer.mustRun(t, "", "attach", "s3://enforced-files/"+name, signer.signBlob(filepath.Join(dir, name)))
 		}
 	}
 
@@ -118,49 +126,37 @@ func TestCosignSignBlobAttachments(t *testing.T) {
 				t.Errorf("coffer trust of %s printed:\n%s\nexpected a line with %q", name, status, want)
 			}
 		}
-		if got := awsDownload(t, aws, "enforced-files", name); !bytes.Equal(got, contents[name]) {
-			t.Errorf("get-object %s returned %q, expected the uploaded %q", name, got, contents[name])
+		if got := goSDKGet(t, client, aws.String("enforced-files"), name); !bytes.Equal(got, contents[name]) {
+			t.Errorf("GetObject %s returned %q, expected the uploaded %q", name, got, contents[name])
 		}
 	}
 	for name, reason := range map[string]string{
 		"unsigned.bin":  "(the digest has no signature)",
 		"untrusted.bin": "(1 signatures, none verified by it: Sigstore bundle: signer is not trusted: made by none of the 1 trusted public keys)",
 	} {
-		output := aws.awsFail("s3api", "get-object", "--bucket", "enforced-files", "--key", name, filepath.Join(t.TempDir(), name))
 		want := "missing a signature verified by trust store enforced-files " + reason
-		if !strings.Contains(output, "AccessDenied") || !strings.Contains(output, want) {
-			t.Errorf("get-object %s printed:\n%s\nexpected AccessDenied and %q", name, output, want)
+		if message := goSDKGetDenied(t, client, "enforced-files", name); !strings.Contains(message, want) {
+			t.Errorf("GetObject %s was denied with %q, expected %q", name, message, want)
 		}
 	}
 
 	// Other bytes under the same key: the attached signature is for the old digest.
 	signedDigest := sha256Digest(contents["v3.bin"])
-	aws.aws("s3", "cp", "--only-show-errors", writeFile(t, t.TempDir(), "v3.bin", []byte("rebuilt")), "s3://enforced-files/v3.bin")
+	awsCLI.aws("s3", "cp", "--only-show-errors", writeFile(t, t.TempDir(), "v3.bin", []byte("rebuilt")), "s3://enforced-files/v3.bin")
 	status := coffer.mustRun(t, "", "trust", "s3://enforced-files/v3.bin")
 	if want := "not current: made for content " + signedDigest[:len("sha256:")+8]; !strings.Contains(status, "Verified: no") || !strings.Contains(status, want) {
 		t.Errorf("coffer trust after the overwrite printed:\n%s\nexpected Verified: no and %q", status, want)
 	}
-	output := aws.awsFail("s3api", "get-object", "--bucket", "enforced-files", "--key", "v3.bin", filepath.Join(t.TempDir(), "v3.bin"))
-	if !strings.Contains(output, "AccessDenied") {
-		t.Errorf("get-object of the overwritten v3.bin printed:\n%s\nexpected AccessDenied", output)
-	}
+	goSDKGetDenied(t, client, "enforced-files", "v3.bin")
 
-	aws.aws("s3", "cp", "--only-show-errors", writeFile(t, dir, "audited.bin", contents["unsigned.bin"]), "s3://audited-files/unsigned.bin")
-	if got := awsDownload(t, aws, "audited-files", "unsigned.bin"); !bytes.Equal(got, contents["unsigned.bin"]) {
-		t.Errorf("get-object in the audited bucket returned %q, expected %q", got, contents["unsigned.bin"])
+	awsCLI.aws("s3", "cp", "--only-show-errors", filepath.Join(dir, "unsigned.bin"), "s3://audited-files/unsigned.bin")
+	if got := goSDKGet(t, client, aws.String("audited-files"), "unsigned.bin"); !bytes.Equal(got, contents["unsigned.bin"]) {
+		t.Errorf("GetObject in the audited bucket returned %q, expected %q", got, contents["unsigned.bin"])
 	}
 	if !metricLine(t, srv, auditDenied) {
 		t.Errorf("metrics do not count the download that audit mode served")
 	}
 	checkAuditDecision(t, stoppedAuditEvents(t, srv), "/audited-files/unsigned.bin", "supplychain:download")
-}
-
-// awsDownload downloads an object with `aws s3api get-object` and returns its content.
-func awsDownload(t *testing.T, aws *cli, bucket, key string) []byte {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "download")
-	aws.aws("s3api", "get-object", "--bucket", bucket, "--key", key, path)
-	return readFile(t, path)
 }
 
 // checkAuditDecision checks that the served GET of path has an audit event with a denying
@@ -184,13 +180,13 @@ func TestCosignVerifiesServerSignatures(t *testing.T) {
 		"COFFER_SUPPLY_CHAIN_SIGNING_REPOSITORIES=signed/**", "COFFER_SUPPLY_CHAIN_SIGNING_BUCKETS=signed-files")
 	tb := newToolbox(t, srv)
 	tb.craneLogin()
-	aws := newCLI(t, srv, awsEnv(t, srv, false))
+	awsCLI := newCLI(t, srv, awsEnv(t, srv, false))
 
 	digest, _, _ := pushRandomImage(t, tb, srv.ref("signed/app:v1"))
-	aws.aws("s3", "mb", "s3://signed-files")
+	awsCLI.aws("s3", "mb", "s3://signed-files")
 	dir := t.TempDir()
 	path := writeFile(t, dir, "report.bin", randomText(t, 1024))
-	aws.aws("s3", "cp", "--only-show-errors", path, "s3://signed-files/report.bin")
+	awsCLI.aws("s3", "cp", "--only-show-errors", path, "s3://signed-files/report.bin")
 
 	_, body := send(t, srv, http.MethodGet, "/api/v1/buckets/signed-files/objects/report.bin/attachments", nil, nil, http.StatusOK)
 	listed := decodeJSON[struct {

@@ -53,13 +53,9 @@ func TestSupplyChainS3(t *testing.T) {
 		}
 	})
 	t.Run("enforced", func(t *testing.T) {
-		_, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("locked"), Key: aws.String("a.txt")})
-		var apiErr smithy.APIError
-		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDenied" {
-			t.Fatalf("GetObject in an enforced bucket = %v, want AccessDenied", err)
-		}
-		if !strings.Contains(apiErr.ErrorMessage(), "a signature verified by trust store locked (the digest has no signature)") {
-			t.Errorf("message = %q", apiErr.ErrorMessage())
+		message := goSDKGetDenied(t, client, "locked", "a.txt")
+		if !strings.Contains(message, "a signature verified by trust store locked (the digest has no signature)") {
+			t.Errorf("message = %q", message)
 		}
 	})
 	t.Run("audit mode", func(t *testing.T) {
@@ -84,6 +80,18 @@ func TestSupplyChainS3(t *testing.T) {
 			t.Errorf("trust status after delete = %d %s, want 404 because the signature went with the object", resp.StatusCode, body)
 		}
 	})
+}
+
+// goSDKGetDenied sends GetObject, fails the test unless the server denies it with
+// AccessDenied, and returns the error message.
+func goSDKGetDenied(t *testing.T, client *s3.Client, bucket, key string) string {
+	t.Helper()
+	_, err := client.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDenied" {
+		t.Fatalf("GetObject %s/%s = %v, expected AccessDenied", bucket, key, err)
+	}
+	return apiErr.ErrorMessage()
 }
 
 // writeSigningKey writes a new ECDSA P-256 private key for server-side signing to a PKCS #8
