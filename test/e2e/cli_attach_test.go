@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,31 +14,11 @@ func TestCLIAttachTrust(t *testing.T) {
 	env := &cliEnv{binary: buildCLI(t), home: t.TempDir(), server: "http://" + srv.addr}
 	env.mustRun(t, rootPassword+"\n", "login", "--username", rootUser, "--password-stdin")
 
-	vectors := filepath.Join("..", "..", "internal", "supplychain", "testdata", "vectors")
-	pub, err := os.ReadFile(filepath.Join(vectors, "cosign.pub"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := json.Marshal(map[string]any{
+	vectors := supplyChainVectors
+	putTrustStoreE2E(t, srv, "reports", map[string]any{
 		"scope":       map[string]string{"bucket": "reports"},
-		"cosign_keys": []map[string]string{{"name": "release", "pem": string(pub)}},
+		"cosign_keys": []map[string]string{{"name": "release", "pem": string(readFile(t, filepath.Join(vectors, "cosign.pub")))}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, "http://"+srv.addr+"/api/v1/trust/reports", bytes.NewReader(store))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth(rootUser, rootPassword)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT trust store = %d", resp.StatusCode)
-	}
 
 	env.mustRun(t, "", "mb", "s3://reports")
 	env.mustRun(t, "", "cp", filepath.Join(vectors, "report.bin"), "s3://reports/2026/report.bin")

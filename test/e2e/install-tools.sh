@@ -2,13 +2,15 @@
 # Installs the third-party OCI and S3 clients that the end-to-end tests drive:
 #   - crane, oras, regctl and the OCI conformance suite, built from the versions pinned in
 #     tools/go.mod into bin/tools/ (or $COFFER_TOOLS_BIN when it is set);
-#   - notation, built from the version pinned in tools/notation/go.mod into the same folder;
+#   - cosign v2 and v3 (as cosign-v2 and cosign-v3) and notation, each built from its own module
+#     (tools/cosign2, tools/cosign3, tools/notation), because their dependency graphs cannot
+#     share one go.mod;
 #   - skopeo, the S3 clients rclone and s3cmd, and pytest (with requests, for the Python client's
 #     tests) from Debian's packages, linked into the same folder. The AWS CLI and boto3 that the
 #     S3 tests also run come with the machine image;
 #   - the JavaScript client's test dependencies (playwright-core, typescript) with npm ci, and
 #     Chromium from Debian for its browser test.
-# Running it again is cheap: a binary newer than tools/go.mod and tools/go.sum is kept.
+# Running it again is cheap: a binary newer than the go.mod and go.sum it was built from is kept.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -27,6 +29,12 @@ log() {
 	printf 'install-tools: %s\n' "$*" >&2
 }
 
+# Succeed when the binary exists and is newer than the go.mod and go.sum in the module folder.
+is_current() {
+	local binary="$1" module_dir="$2"
+	[[ -x "$binary" && "$binary" -nt "$module_dir/go.mod" && "$binary" -nt "$module_dir/go.sum" ]]
+}
+
 # Print the Go packages whose binary is missing or older than the tools module files.
 stale_go_packages() {
 	local entry name pkg binary
@@ -34,7 +42,7 @@ stale_go_packages() {
 		name="${entry%% *}"
 		pkg="${entry#* }"
 		binary="$tools_bin/$name"
-		if [[ -x "$binary" && "$binary" -nt "$repo_root/tools/go.mod" && "$binary" -nt "$repo_root/tools/go.sum" ]]; then
+		if is_current "$binary" "$repo_root/tools"; then
 			log "$name is up to date"
 		else
 			printf '%s\n' "$pkg"
@@ -53,6 +61,29 @@ build_go_tools() {
 	(cd "$repo_root" && go build -modfile=tools/go.mod -o "$tools_bin/" "${packages[@]}")
 }
 
+# Binary name, module folder and Go package of each tool with a go.mod of its own: cosign v2
+# and v3 pin conflicting versions of shared dependencies, and notation pins an older oras-go
+# than oras needs.
+module_tools=(
+	"cosign-v2 tools/cosign2 github.com/sigstore/cosign/v2/cmd/cosign"
+	"cosign-v3 tools/cosign3 github.com/sigstore/cosign/v3/cmd/cosign"
+	"notation tools/notation github.com/notaryproject/notation/cmd/notation"
+)
+
+build_module_tools() {
+	local entry name module_dir pkg binary
+	for entry in "${module_tools[@]}"; do
+		read -r name module_dir pkg <<<"$entry"
+		binary="$tools_bin/$name"
+		if is_current "$binary" "$repo_root/$module_dir"; then
+			log "$name is up to date"
+			continue
+		fi
+		log "building $name"
+		(cd "$repo_root/$module_dir" && go build -o "$binary" "$pkg")
+	done
+}
+
 # Build versitygw, the S3 server that tests keep blobs in, from the pinned version in
 # bench/go.mod, which also holds the benchmark peers.
 build_versitygw() {
@@ -63,19 +94,6 @@ build_versitygw() {
 	fi
 	log "building versitygw"
 	(cd "$repo_root/bench" && go build -o "$binary" github.com/versity/versitygw/cmd/versitygw)
-}
-
-# Build the notation CLI from its own module file, tools/notation/go.mod, because its
-# dependencies (oras-go among them) are pinned at other versions than the tools in tools/go.mod.
-build_notation() {
-	local binary="$tools_bin/notation"
-	local modfile="$repo_root/tools/notation/go.mod"
-	if [[ -x "$binary" && "$binary" -nt "$modfile" && "$binary" -nt "$repo_root/tools/notation/go.sum" ]]; then
-		log "notation is up to date"
-		return
-	fi
-	log "building notation"
-	(cd "$repo_root" && go build -modfile="$modfile" -o "$binary" github.com/notaryproject/notation/cmd/notation)
 }
 
 # Command name and Debian packages of each tool installed with apt-get.
@@ -129,8 +147,8 @@ install_js_dependencies() {
 
 mkdir -p "$tools_bin"
 build_go_tools
+build_module_tools
 build_versitygw
-build_notation
 install_debian_tools
 install_js_dependencies
 log "tools are in $tools_bin"

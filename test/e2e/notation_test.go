@@ -132,13 +132,6 @@ func referrerDigests(t *testing.T, srv *server, repository, subject, artifactTyp
 	return digests
 }
 
-// artifactTrustStatus returns the trust status that Coffer reports for digest.
-func artifactTrustStatus(t *testing.T, srv *server, digest string) trustStatus {
-	t.Helper()
-	_, body := send(t, srv, http.MethodGet, "/api/v1/artifacts/"+digest+"/trust", nil, nil, http.StatusOK)
-	return decodeJSON[trustStatus](t, "trust status of "+digest, body)
-}
-
 // putNotationTrustStore creates or replaces the trust store name with one notation
 // certificate for the repositories that the glob matches, and a policy unless it is nil. It
 // returns the SHA-256 fingerprints that Coffer computed for the certificate.
@@ -221,7 +214,7 @@ func TestNotationSignVerify(t *testing.T) {
 		t.Errorf("oras discover --artifact-type %s listed %q, expected %q", notationArtifactType, discoveredDigests, want)
 	}
 
-	status := artifactTrustStatus(t, srv, image)
+	status := artifactTrust(t, srv, image)
 	if !status.Signed || status.Verified || len(status.Signatures) != 2 {
 		t.Fatalf("trust status without a trust store = %+v, expected 2 signatures, none verified", status)
 	}
@@ -237,16 +230,16 @@ func TestNotationSignVerify(t *testing.T) {
 			t.Errorf("signature %s has thumbprints %s, expected the fingerprints of the trust store %s", r.Digest, r.Annotations[notationThumbprints], want)
 		}
 	}
-	status = artifactTrustStatus(t, srv, image)
+	status = artifactTrust(t, srv, image)
 	formats := map[string]string{jws: "notation-jws", cose: "notation-cose"}
 	checkNotationVerified(t, status, formats)
-	checkNotationVerified(t, artifactTrustStatus(t, srv, file), map[string]string{fileSignature: "notation-jws"})
+	checkNotationVerified(t, artifactTrust(t, srv, file), map[string]string{fileSignature: "notation-jws"})
 
 	// A trust store with another test CA does not verify the signatures, and each error
 	// names the reason.
 	other := newNotationToolbox(t, srv).generateTestCertificate("other.example")
 	putNotationTrustStore(t, srv, "demo", "demo/*", other, nil)
-	status = artifactTrustStatus(t, srv, image)
+	status = artifactTrust(t, srv, image)
 	if !status.Signed || status.Verified || len(status.Signatures) != 2 {
 		t.Fatalf("trust status with another CA = %+v, expected 2 signatures, none verified", status)
 	}
@@ -331,7 +324,7 @@ func sortedStrings(values ...string) []string {
 // package's test data.
 func vectorFile(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "internal", "supplychain", "testdata", "vectors", name))
+	data, err := os.ReadFile(filepath.Join(supplyChainVectors, name))
 	if err != nil {
 		t.Fatalf("read recorded vector: %v", err)
 	}

@@ -222,7 +222,7 @@ func TestReferrersMatchRecorded(t *testing.T) {
 		"cosign_keys": []map[string]string{{"name": "ci", "pem": string(vectorFile(t, "cosign.pub"))}},
 	}
 	send(t, srv, http.MethodPut, "/api/v1/trust/demo", jsonBody(t, definition), nil, http.StatusCreated)
-	status := artifactTrustStatus(t, srv, recorded[2].subject)
+	status := artifactTrust(t, srv, recorded[2].subject)
 	if len(status.Signatures) != 1 || !status.Signatures[0].Verified || status.Signatures[0].Signer != "demo/ci" {
 		t.Errorf("signatures of demo/app3 = %+v, expected one verified by demo/ci", status.Signatures)
 	}

@@ -135,7 +135,7 @@ func TestSupplyChainBadInput(t *testing.T) {
 		pushed[pushManifest(t, srv, repository, jsonBody(t, referrerManifest(doc, subject)))] = doc
 	}
 
-	status := artifactTrustStatus(t, srv, subject.Digest)
+	status := artifactTrust(t, srv, subject.Digest)
 	reported := map[string]string{}
 	for _, s := range status.Signatures {
 		if s.Verified {

@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net/http"
@@ -22,49 +20,11 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// putTrustStoreE2E defines a trust store with the root credentials.
-func putTrustStoreE2E(t *testing.T, srv *server, name string, definition map[string]any) {
-	t.Helper()
-	body, err := json.Marshal(definition)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, "http://"+srv.addr+"/api/v1/trust/"+name, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth(rootUser, rootPassword)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT trust store %s = %d", name, resp.StatusCode)
-	}
-}
-
 // TestSupplyChainS3 runs server-side signing, policy enforcement and the
 // deletion of attachments through the S3 API of a real cofferd.
 func TestSupplyChainS3(t *testing.T) {
 	isolateGoSDKEnv(t)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "signing.pem")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	keyFile, pub := writeSigningKey(t)
 
 	srv := startCofferWith(t, t.TempDir(), "", nil,
 		"COFFER_SUPPLY_CHAIN_SIGNING_KEY_FILE="+keyFile, "COFFER_SUPPLY_CHAIN_SIGNING_BUCKETS=signed")
@@ -93,13 +53,9 @@ func TestSupplyChainS3(t *testing.T) {
 		}
 	})
 	t.Run("enforced", func(t *testing.T) {
-		_, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("locked"), Key: aws.String("a.txt")})
-		var apiErr smithy.APIError
-		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDenied" {
-			t.Fatalf("GetObject in an enforced bucket = %v, want AccessDenied", err)
-		}
-		if !strings.Contains(apiErr.ErrorMessage(), "a signature verified by trust store locked (the digest has no signature)") {
-			t.Errorf("message = %q", apiErr.ErrorMessage())
+		message := goSDKGetDenied(t, client, "locked", "a.txt")
+		if !strings.Contains(message, "a signature verified by trust store locked (the digest has no signature)") {
+			t.Errorf("message = %q", message)
 		}
 	})
 	t.Run("audit mode", func(t *testing.T) {
@@ -124,6 +80,41 @@ func TestSupplyChainS3(t *testing.T) {
 			t.Errorf("trust status after delete = %d %s, want 404 because the signature went with the object", resp.StatusCode, body)
 		}
 	})
+}
+
+// goSDKGetDenied sends GetObject, fails the test unless the server denies it with
+// AccessDenied, and returns the error message.
+func goSDKGetDenied(t *testing.T, client *s3.Client, bucket, key string) string {
+	t.Helper()
+	_, err := client.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDenied" {
+		t.Fatalf("GetObject %s/%s = %v, expected AccessDenied", bucket, key, err)
+	}
+	return apiErr.ErrorMessage()
+}
+
+// writeSigningKey writes a new ECDSA P-256 private key for server-side signing to a PKCS #8
+// PEM file and returns the file and the PEM public key.
+func writeSigningKey(t *testing.T) (keyFile, publicKey string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile = filepath.Join(t.TempDir(), "signing.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	publicDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: publicDER}))
 }
 
 // grepLines returns the lines of text that contain substr.

@@ -1,44 +1,11 @@
 package e2e
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 )
-
-// trustStatus is the part of GET /api/v1/artifacts/{digest}/trust that the
-// test reads.
-type trustStatus struct {
-	Digest     string `json:"digest"`
-	Signed     bool   `json:"signed"`
-	Verified   bool   `json:"verified"`
-	Signatures []struct {
-		Manifest   string `json:"manifest"`
-		Tool       string `json:"tool"`
-		Format     string `json:"format"`
-		Verified   bool   `json:"verified"`
-		Signer     string `json:"signer"`
-		TrustStore string `json:"trust_store"`
-		Error      string `json:"error"`
-	} `json:"signatures"`
-	Attestations []struct {
-		Manifest      string `json:"manifest"`
-		Format        string `json:"format"`
-		PredicateType string `json:"predicate_type"`
-		Verified      bool   `json:"verified"`
-		Signer        string `json:"signer"`
-		Error         string `json:"error"`
-	} `json:"attestations"`
-	SBOMs []struct {
-		Manifest string `json:"manifest"`
-		Format   string `json:"format"`
-		Packages int    `json:"packages"`
-		Valid    bool   `json:"valid"`
-		Error    string `json:"error"`
-	} `json:"sboms"`
-}
 
 // TestOrasSBOMTrustStatus attaches SBOMs with oras, finds them with oras
 // discover, and reads their validation in the trust status: an SPDX and a
@@ -52,7 +19,7 @@ func TestOrasSBOMTrustStatus(t *testing.T) {
 
 	dir := t.TempDir()
 	for _, name := range []string{"sbom.spdx.json", "sbom.cdx.json"} {
-		writeFile(t, dir, name, vectorFile(t, name))
+		copyVector(t, dir, name)
 	}
 	ref := srv.ref("e2e/supply:v1")
 	pushed := tb.pushFileArtifact(dir, ref)
@@ -76,11 +43,7 @@ func TestOrasSBOMTrustStatus(t *testing.T) {
 		t.Errorf("tags after oras attach = %q, expected [v1]: a sha256-… tag means oras fell back from the referrers API", got)
 	}
 
-	_, body := send(t, srv, http.MethodGet, "/api/v1/artifacts/"+pushed+"/trust", nil, nil, http.StatusOK)
-	var status trustStatus
-	if err := json.Unmarshal(body, &status); err != nil {
-		t.Fatalf("decode trust status %s: %v", body, err)
-	}
+	status := artifactTrust(t, srv, pushed)
 	if status.Signed {
 		t.Errorf("signed = true for an artifact without signatures")
 	}
@@ -102,7 +65,7 @@ func TestOrasSBOMTrustStatus(t *testing.T) {
 		t.Errorf("trust status lists SBOMs %+v, expected the 3 attached ones", status.SBOMs)
 	}
 
-	_, body = send(t, srv, http.MethodPut, "/api/v1/trust/e2e", []byte(`{"scope":{"repositories":"e2e/*"},"cosign_keys":[{"name":"k","pem":"not a key"}]}`), nil, http.StatusBadRequest)
+	_, body := send(t, srv, http.MethodPut, "/api/v1/trust/e2e", []byte(`{"scope":{"repositories":"e2e/*"},"cosign_keys":[{"name":"k","pem":"not a key"}]}`), nil, http.StatusBadRequest)
 	if !strings.Contains(string(body), "expected a PEM block of type PUBLIC KEY") {
 		t.Errorf("PUT of an invalid trust store: %s", body)
 	}

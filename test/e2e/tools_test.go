@@ -46,7 +46,7 @@ func newToolbox(t *testing.T, srv *server) *toolbox {
 		t.Fatalf("write empty registries.conf: %v", err)
 	}
 
-	env := environWithout("HOME=", "DOCKER_", "REGISTRY_AUTH_FILE", "XDG_", "REGCTL_", "ORAS_", "CONTAINERS_")
+	env := environWithout("HOME=", "DOCKER_", "REGISTRY_AUTH_FILE", "XDG_", "REGCTL_", "ORAS_", "CONTAINERS_", "COSIGN_", "SIGSTORE_", "TUF_")
 	env = append(env,
 		"HOME="+home,
 		"DOCKER_CONFIG="+filepath.Join(home, ".docker"),
@@ -56,6 +56,7 @@ func newToolbox(t *testing.T, srv *server) *toolbox {
 		"XDG_RUNTIME_DIR="+runtimeDir,
 		"REGISTRY_AUTH_FILE="+filepath.Join(home, "containers-auth.json"),
 		"CONTAINERS_REGISTRIES_CONF="+registriesConf,
+		"COSIGN_PASSWORD="+cosignPassword,
 	)
 	return &toolbox{t: t, srv: srv, bin: bin, env: env}
 }
