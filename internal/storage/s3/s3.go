@@ -281,6 +281,9 @@ func (d *Driver) Reader(ctx context.Context, key string, offset int64) (io.ReadC
 			return nil, fmt.Errorf("%s: skip to offset %d of a store that ignores ranges: %w", op, offset, err)
 		}
 	}
+	if aws.ToInt64(out.ContentLength) >= readAheadMinSize {
+		return newReadAhead(out.Body), nil
+	}
 	return out.Body, nil
 }
 
