@@ -30,7 +30,7 @@ type Settings struct {
 	// Parallel is how many files cp -r moves at once. Default 4.
 	Parallel int `yaml:"parallel"`
 	// DownloadParts is how many 16 MiB ranges of one object cp downloads
-	// at once. Default 4.
+	// at once. Default 1: one stream in order, hashed as it arrives.
 	DownloadParts int `yaml:"download_parts"`
 	// Retries is the number of attempts of a request. Default 4.
 	Retries int `yaml:"retries"`
@@ -61,7 +61,7 @@ var settingTable = []setting{
 	{"progress", "progress bars: auto (on a terminal), always or never", "auto", func(s *Settings) any { return &s.Progress }},
 	{"chunk_size_mib", "size of one upload request in MiB; a broken connection resends at most one", "16", func(s *Settings) any { return &s.ChunkSizeMiB }},
 	{"parallel", "files transferred at once by cp --recursive", "4", func(s *Settings) any { return &s.Parallel }},
-	{"download_parts", "16 MiB ranges of one object that cp downloads at once; 1 downloads in order", "4", func(s *Settings) any { return &s.DownloadParts }},
+	{"download_parts", "16 MiB ranges of one object that cp downloads at once; 1 downloads in order, hashing as it goes", "1", func(s *Settings) any { return &s.DownloadParts }},
 	{"retries", "attempts of a request that fails with a network error, 429 or 503", "4", func(s *Settings) any { return &s.Retries }},
 	{"credentials_file", "file that stores login credentials (mode 0600); default credentials.json beside the config file", "", func(s *Settings) any { return &s.CredentialsFile }},
 	{"credentials_store", "where login stores credentials: auto (the OS keyring when available, else the credentials file), keyring or file", "auto", func(s *Settings) any { return &s.CredentialsStore }},

@@ -4,15 +4,16 @@
 #
 # Builds cofferd and coffer into bin/ (make build), starts cofferd with a data
 # dir under a temp dir, writes a random file, then for each client uploads it,
-# downloads it, and checks the download's SHA-256. coffer downloads in 16 MiB
-# ranges, COFFER_DOWNLOAD_PARTS at a time. The AWS CLI uses its own defaults:
-# multipart in 8 MiB parts, 10 requests at a time.
+# downloads it, and checks the download's SHA-256. coffer downloads in one
+# stream, or in 16 MiB ranges COFFER_DOWNLOAD_PARTS at a time when that is
+# above 1. The AWS CLI uses its own defaults: multipart in 8 MiB parts, 10
+# requests at a time.
 #
 # Environment:
 #   BENCH_SIZE_MIB  size of the file in MiB (default 1024)
 #   BENCH_TMPDIR    parent of the temp dir for data and files (default: $TMPDIR or /tmp)
 #   BENCH_KEEP=1    keep the temp dir (data, server log)
-#   COFFER_DOWNLOAD_PARTS  ranges of one object coffer fetches at once (default 4)
+#   COFFER_DOWNLOAD_PARTS  ranges of one object coffer fetches at once (default 1)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -120,7 +121,7 @@ measure "aws s3 cp" upload "" "${AWS[@]}" s3 cp --only-show-errors "$SOURCE" "s3
 measure "aws s3 cp" download "$WORK/aws.out" "${AWS[@]}" s3 cp --only-show-errors "s3://$BUCKET/aws.bin" "$WORK/aws.out"
 
 echo
-echo "cofferd $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, $(aws --version 2>&1 | cut -d' ' -f1), coffer download_parts ${COFFER_DOWNLOAD_PARTS:-4}"
+echo "cofferd $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, $(aws --version 2>&1 | cut -d' ' -f1), coffer download_parts ${COFFER_DOWNLOAD_PARTS:-1}"
 echo
 echo "| client | direction | MiB | seconds | MB/s |"
 echo "|---|---|---:|---:|---:|"
