@@ -26,8 +26,13 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/cofferhq/coffer/internal/digest"
+	"github.com/cofferhq/coffer/internal/readahead"
 	"github.com/cofferhq/coffer/internal/storage"
 )
+
+// readAheadBufferSize is the buffer size of whole-blob reads that are read
+// ahead: four buffers of 256 KiB per read in progress.
+const readAheadBufferSize = 256 << 10
 
 var (
 	// ErrNotFound reports a blob that is not stored.
@@ -145,7 +150,14 @@ func (s *Store) OpenAt(ctx context.Context, d digest.Digest, location string, si
 		if err != nil {
 			return nil, err
 		}
-		return newVerifyingReader(rc, d, size, start, length, &s.corrupts), nil
+		verifying := newVerifyingReader(rc, d, size, start, length, &s.corrupts)
+		if length >= readahead.MinSize {
+			// Read and hash the next bytes while the caller sends the last.
+			// The verifying reader still withholds the last bytes until
+			// the digest matches.
+			return readahead.New(verifying, readAheadBufferSize), nil
+		}
+		return verifying, nil
 	}
 
 	sums, err := s.chunkSums(ctx, d, key, size)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"testing/iotest"
@@ -197,6 +198,38 @@ func TestCommitRepairsCorruptBlob(t *testing.T) {
 		got, err := readRange(t, s, d, int64(len(data)), 0, int64(len(data)))
 		if err != nil || !bytes.Equal(got, data) {
 			t.Errorf("%s: read after a second push = %q, %v; want the pushed content", c.name, got, err)
+		}
+	}
+}
+
+// TestOpenLargeReadAhead reads blobs large enough to be read ahead: an
+// intact one returns every byte, and a corrupt one never returns its last
+// byte.
+func TestOpenLargeReadAhead(t *testing.T) {
+	data := make([]byte, 9<<20+5)
+	_, _ = rand.NewChaCha8([32]byte{9}).Read(data)
+	size := int64(len(data))
+
+	s, driver, _ := newStore(t)
+	d := storeBlob(t, s, digest.SHA256, data)
+	got, err := readRange(t, s, d, size, 0, size)
+	if err != nil {
+		t.Fatalf("read intact blob: %v", err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes that differ from the %d stored", len(got), size)
+	}
+
+	for _, at := range []int64{0, size / 2, size - 1} {
+		corrupt := bytes.Clone(data)
+		corrupt[at] ^= 0x01
+		overwrite(t, driver, blob.Key(d), corrupt)
+		got, err := readRange(t, s, d, size, 0, size)
+		if !errors.Is(err, blob.ErrDigestMismatch) {
+			t.Errorf("byte %d flipped: read error %v, want ErrDigestMismatch", at, err)
+		}
+		if int64(len(got)) >= size {
+			t.Errorf("byte %d flipped: the reader returned all %d bytes of a corrupt blob", at, len(got))
 		}
 	}
 }

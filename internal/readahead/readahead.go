@@ -1,4 +1,8 @@
-package s3
+// Package readahead reads a stream in a goroutine of its own, a few
+// buffers ahead of the caller. Producing the bytes, such as receiving them
+// from a store or hashing them, then overlaps with what the caller does
+// with them, such as sending them on.
+package readahead
 
 import (
 	"errors"
@@ -6,29 +10,31 @@ import (
 	"sync"
 )
 
-const (
-	// readAheadMinSize is the smallest response body that is read ahead.
-	// Smaller bodies arrive in a few reads, and the buffers would cost
-	// more than they save.
-	readAheadMinSize = 8 << 20
-	// readAheadBufferSize and readAheadBuffers bound what one reader holds:
-	// 4 buffers of 1 MiB.
-	readAheadBufferSize = 1 << 20
-	readAheadBuffers    = 4
-)
+// MinSize is the smallest stream worth reading ahead. Smaller streams
+// arrive in a few reads, and the buffers would cost more than they save.
+const MinSize = 8 << 20
 
-// readAheadPool holds the buffers of readers, each a *[]byte of
-// readAheadBufferSize bytes.
-var readAheadPool = sync.Pool{New: func() any {
-	b := make([]byte, readAheadBufferSize)
-	return &b
-}}
+// buffers is the number of buffers of one reader.
+const buffers = 4
 
-// readAhead reads a response body in a goroutine of its own, up to
-// readAheadBuffers buffers ahead of the caller, so that receiving bytes from
-// the store overlaps with what the caller does with them, such as hashing
-// them and sending them on. It is not safe for concurrent use.
+// pools holds one buffer pool per buffer size, each entry a *[]byte.
+var pools sync.Map
+
+func pool(size int) *sync.Pool {
+	if p, ok := pools.Load(size); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := pools.LoadOrStore(size, &sync.Pool{New: func() any {
+		b := make([]byte, size)
+		return &b
+	}})
+	return p.(*sync.Pool)
+}
+
+// readAhead is the reader that New returns. It is not safe for concurrent
+// use.
 type readAhead struct {
+	pool *sync.Pool
 	body io.ReadCloser
 	// filled carries buffers in the order the body filled them, and free
 	// returns them to the goroutine.
@@ -51,16 +57,20 @@ type filledBuffer struct {
 	err error
 }
 
-func newReadAhead(body io.ReadCloser) *readAhead {
+// New returns a reader of body that reads up to four buffers of
+// bufferSize bytes ahead in a goroutine of its own, which Close ends. The
+// reader returns the error that ended body after the bytes read before it.
+func New(body io.ReadCloser, bufferSize int) io.ReadCloser {
 	r := &readAhead{
+		pool:   pool(bufferSize),
 		body:   body,
-		filled: make(chan filledBuffer, readAheadBuffers),
-		free:   make(chan *[]byte, readAheadBuffers),
+		filled: make(chan filledBuffer, buffers),
+		free:   make(chan *[]byte, buffers),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
-	for range readAheadBuffers {
-		r.free <- readAheadPool.Get().(*[]byte)
+	for range buffers {
+		r.free <- r.pool.Get().(*[]byte)
 	}
 	go r.fill()
 	return r
@@ -118,14 +128,14 @@ func (r *readAhead) Close() error {
 		<-r.done
 		close(r.filled)
 		for b := range r.filled {
-			readAheadPool.Put(b.buf)
+			r.pool.Put(b.buf)
 		}
 		if r.current.buf != nil {
-			readAheadPool.Put(r.current.buf)
+			r.pool.Put(r.current.buf)
 		}
 		close(r.free)
 		for b := range r.free {
-			readAheadPool.Put(b)
+			r.pool.Put(b)
 		}
 	})
 	return err

@@ -1,4 +1,4 @@
-package s3
+package readahead
 
 import (
 	"bytes"
@@ -9,12 +9,15 @@ import (
 	"testing/iotest"
 )
 
-func TestReadAheadCopiesInOrder(t *testing.T) {
-	for _, size := range []int{0, 1, readAheadBufferSize - 1, readAheadBufferSize, 3*readAheadBufferSize + 17, 9 * readAheadBufferSize} {
+// testBufferSize is small, so that the tests fill and reuse every buffer.
+const testBufferSize = 64 << 10
+
+func TestReaderCopiesInOrder(t *testing.T) {
+	for _, size := range []int{0, 1, testBufferSize - 1, testBufferSize, 3*testBufferSize + 17, 9 * testBufferSize} {
 		content := make([]byte, size)
 		_, _ = rand.NewChaCha8([32]byte{byte(size), byte(size >> 8)}).Read(content)
 		// OneByteReader makes the body return short reads, as a socket does.
-		r := newReadAhead(io.NopCloser(iotest.OneByteReader(bytes.NewReader(content))))
+		r := New(io.NopCloser(iotest.OneByteReader(bytes.NewReader(content))), testBufferSize)
 		got, err := io.ReadAll(r)
 		if err != nil {
 			t.Fatalf("size %d: ReadAll: %v", size, err)
@@ -28,17 +31,17 @@ func TestReadAheadCopiesInOrder(t *testing.T) {
 	}
 }
 
-func TestReadAheadReturnsBodyError(t *testing.T) {
+func TestReaderReturnsBodyError(t *testing.T) {
 	failure := errors.New("connection reset")
-	body := io.MultiReader(bytes.NewReader(make([]byte, readAheadBufferSize+5)), iotest.ErrReader(failure))
-	r := newReadAhead(io.NopCloser(body))
+	body := io.MultiReader(bytes.NewReader(make([]byte, testBufferSize+5)), iotest.ErrReader(failure))
+	r := New(io.NopCloser(body), testBufferSize)
 	defer r.Close()
 	n, err := io.Copy(io.Discard, r)
 	if !errors.Is(err, failure) {
 		t.Fatalf("Copy error = %v, want %v", err, failure)
 	}
-	if n != readAheadBufferSize+5 {
-		t.Errorf("Copy read %d bytes before the error, want %d", n, readAheadBufferSize+5)
+	if n != testBufferSize+5 {
+		t.Errorf("Copy read %d bytes before the error, want %d", n, testBufferSize+5)
 	}
 	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, failure) {
 		t.Errorf("Read after the error = %v, want %v", err, failure)
@@ -65,9 +68,9 @@ func (b *blockingBody) Close() error {
 	return nil
 }
 
-func TestReadAheadCloseEndsBlockedRead(t *testing.T) {
+func TestReaderCloseEndsBlockedRead(t *testing.T) {
 	body := &blockingBody{closed: make(chan struct{})}
-	r := newReadAhead(body)
+	r := New(body, testBufferSize)
 	if _, err := r.Read(make([]byte, 10)); err != nil {
 		t.Fatalf("Read: %v", err)
 	}

@@ -87,6 +87,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/cofferhq/coffer/internal/readahead"
 	"github.com/cofferhq/coffer/internal/storage"
 )
 
@@ -281,8 +282,9 @@ func (d *Driver) Reader(ctx context.Context, key string, offset int64) (io.ReadC
 			return nil, fmt.Errorf("%s: skip to offset %d of a store that ignores ranges: %w", op, offset, err)
 		}
 	}
-	if aws.ToInt64(out.ContentLength) >= readAheadMinSize {
-		return newReadAhead(out.Body), nil
+	if aws.ToInt64(out.ContentLength) >= readahead.MinSize {
+		// Receive the next bytes while the caller hashes and sends the last.
+		return readahead.New(out.Body, 1<<20), nil
 	}
 	return out.Body, nil
 }
