@@ -175,8 +175,20 @@ func TestCLI(t *testing.T) {
 		if !strings.Contains(words, "webhook") {
 			t.Errorf("completion of \"web\": %q, want webhook", words)
 		}
-		if zsh := env.mustRun(t, "", "completion", "zsh"); !strings.HasPrefix(zsh, "#compdef coffer") {
-			t.Errorf("zsh completion starts with %q, want #compdef coffer", zsh[:min(len(zsh), 40)])
+		zshScript := env.mustRun(t, "", "completion", "zsh")
+		if !strings.HasPrefix(zshScript, "#compdef coffer") {
+			t.Errorf("zsh completion starts with %q, want #compdef coffer", zshScript[:min(len(zshScript), 40)])
+		}
+		zshPath := filepath.Join(dir, "_coffer")
+		if err := os.WriteFile(zshPath, []byte(zshScript), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// compinit sets up zsh's completion system, and the script then
+		// registers its function for the coffer command.
+		zsh := filepath.Join(os.Getenv(toolsBinEnv), "zsh")
+		registered := runShell(t, zsh, "autoload -U compinit && compinit -u -D && source "+zshPath+" && print -r -- ${_comps[coffer]}")
+		if got := strings.TrimSpace(registered); got != "_coffer" {
+			t.Errorf("zsh completion function for coffer = %q, want _coffer", got)
 		}
 	})
 }

@@ -5,9 +5,9 @@
 #   - cosign v2 and v3 (as cosign-v2 and cosign-v3) and notation, each built from its own module
 #     (tools/cosign2, tools/cosign3, tools/notation), because their dependency graphs cannot
 #     share one go.mod;
-#   - skopeo, the S3 clients rclone and s3cmd, and pytest (with requests, for the Python client's
-#     tests) from Debian's packages, linked into the same folder. The AWS CLI and boto3 that the
-#     S3 tests also run come with the machine image;
+#   - skopeo, the S3 clients rclone and s3cmd, pytest (with requests, for the Python client's
+#     tests) and zsh (for the CLI's completion test) from Debian's packages, linked into the
+#     same folder. The AWS CLI and boto3 that the S3 tests also run come with the machine image;
 #   - the JavaScript client's test dependencies (playwright-core, typescript) with npm ci, and
 #     Chromium from Debian for its browser test.
 # Running it again is cheap: a binary newer than the go.mod and go.sum it was built from is kept.
@@ -103,6 +103,7 @@ debian_tools=(
 	"s3cmd s3cmd"
 	"pytest-3 python3-pytest python3-requests"
 	"chromium chromium"
+	"zsh zsh"
 )
 
 # Install the Debian packages whose command is missing, with one `apt-get update` for all of
