@@ -121,31 +121,31 @@ func NewWriter(ctx context.Context, d Driver, key string, size int64) (Writer, e
 	if err != nil {
 		return nil, err
 	}
-	return &SizeCheckedWriter{Writer: w, Key: key, Declared: size}, nil
+	return &sizeCheckedWriter{Writer: w, key: key, declared: size}, nil
 }
 
-// SizeCheckedWriter holds a Writer to a declared content size, for drivers
+// sizeCheckedWriter holds a Writer to a declared content size, for drivers
 // that do not check it themselves.
-type SizeCheckedWriter struct {
+type sizeCheckedWriter struct {
 	Writer
-	Key      string
-	Declared int64
+	key      string
+	declared int64
 }
 
 // Write fails without writing when p would take the content past its
 // declared size.
-func (w *SizeCheckedWriter) Write(p []byte) (int, error) {
-	if int64(len(p)) > w.Declared-w.Writer.Size() {
-		return 0, fmt.Errorf("write %q: %w: the content exceeds its declared size of %d bytes", w.Key, ErrSizeMismatch, w.Declared)
+func (w *sizeCheckedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > w.declared-w.Writer.Size() {
+		return 0, fmt.Errorf("write %q: %w: the content exceeds its declared size of %d bytes", w.key, ErrSizeMismatch, w.declared)
 	}
 	return w.Writer.Write(p)
 }
 
 // Commit fails, and cancels the writer, when fewer bytes than declared
 // were written.
-func (w *SizeCheckedWriter) Commit(ctx context.Context) error {
-	if written := w.Writer.Size(); written != w.Declared {
-		err := fmt.Errorf("commit %q: %w: %d of the declared %d bytes were written", w.Key, ErrSizeMismatch, written, w.Declared)
+func (w *sizeCheckedWriter) Commit(ctx context.Context) error {
+	if written := w.Writer.Size(); written != w.declared {
+		err := fmt.Errorf("commit %q: %w: %d of the declared %d bytes were written", w.key, ErrSizeMismatch, written, w.declared)
 		return errors.Join(err, w.Writer.Cancel(ctx))
 	}
 	return w.Writer.Commit(ctx)
