@@ -37,9 +37,9 @@ type Settings struct {
 	// CredentialsFile stores login credentials, mode 0600. Default
 	// credentials.json beside the config file.
 	CredentialsFile string `yaml:"credentials_file"`
-	// CredentialsStore is where login credentials go: "auto", "keyring"
-	// or "file". Default auto, which uses the OS keyring when a lookup in
-	// it succeeds and CredentialsFile otherwise.
+	// CredentialsStore is the store of login credentials: "auto",
+	// "keyring" or "file". Default auto, which uses the OS keyring when a
+	// lookup in it succeeds and CredentialsFile otherwise.
 	CredentialsStore string `yaml:"credentials_store"`
 	// StateDir keeps the sessions of interrupted uploads. Default
 	// $XDG_STATE_HOME/coffer or ~/.local/state/coffer.

@@ -123,6 +123,7 @@ func EncryptCosignKey(key crypto.PrivateKey, password []byte, params ScryptParam
 	if err != nil {
 		return nil, fmt.Errorf("encrypt cosign key: %w", err)
 	}
+
 	var enc encryptedKey
 	enc.KDF.Name, enc.KDF.Params, enc.KDF.Salt = "scrypt", params, make([]byte, 32)
 	enc.Cipher.Name, enc.Cipher.Nonce = "nacl/secretbox", make([]byte, 24)
@@ -135,6 +136,7 @@ func EncryptCosignKey(key crypto.PrivateKey, password []byte, params ScryptParam
 	if err := checkEncryptedKey(&encryptedKey{KDF: enc.KDF, Cipher: enc.Cipher, Ciphertext: make([]byte, secretbox.Overhead+1)}); err != nil {
 		return nil, err
 	}
+
 	secret, err := scrypt.Key(password, enc.KDF.Salt, params.N, params.R, params.P, 32)
 	if err != nil {
 		return nil, fmt.Errorf("encrypt cosign key: scrypt: %w", err)
@@ -144,6 +146,7 @@ func EncryptCosignKey(key crypto.PrivateKey, password []byte, params ScryptParam
 	copy(box[:], secret)
 	copy(nonce[:], enc.Cipher.Nonce)
 	enc.Ciphertext = secretbox.Seal(nil, plain, &nonce, &box)
+
 	data, err := json.Marshal(enc)
 	if err != nil {
 		return nil, fmt.Errorf("encrypt cosign key: %w", err)

@@ -23,9 +23,9 @@ import (
 // list. At the end the whole file is hashed and renamed to path only when
 // the digest matches.
 //
-// NOTE: the partial file is not synced before a part is listed, so after
-// a machine crash a listed part may be lost; the final digest check then
-// fails, removes the partial file, and the next call starts over.
+// NOTE: the partial file is not synced before a part is listed, so a
+// machine crash may lose a listed part. The final digest check then fails
+// and removes the partial file, and the next call starts over.
 func (c *Client) fetchParts(ctx context.Context, info Object, path string, parallel int, partSize int64, progress func(int64)) error {
 	partial := partialPath(path, info.Digest)
 	list := partial + ".done"
