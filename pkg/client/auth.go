@@ -49,6 +49,8 @@ func (t BearerToken) Authorize(_ context.Context, req *http.Request) error {
 
 // Basic sends HTTP Basic credentials, such as the root user's.
 type Basic struct {
+	// Username and Password are sent with every request: root's
+	// credentials, a robot's, or any name with a personal access token.
 	Username string
 	Password string
 }
@@ -64,6 +66,8 @@ func (b Basic) Authorize(_ context.Context, req *http.Request) error {
 // clientcredentials.Config.TokenSource refreshes the token before it
 // expires.
 type TokenSource struct {
+	// Source returns the current access token and refreshes it when it
+	// expires.
 	Source oauth2.TokenSource
 }
 
@@ -80,6 +84,8 @@ func (s TokenSource) Authorize(_ context.Context, req *http.Request) error {
 // Provider is the part of an OpenID Connect provider's discovery document
 // that the client uses.
 type Provider struct {
+	// Issuer and the endpoints are the fields of the same names in the
+	// provider's OpenID Connect discovery document.
 	Issuer                      string `json:"issuer"`
 	TokenEndpoint               string `json:"token_endpoint"`
 	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint"`

@@ -9,7 +9,9 @@ import (
 
 // Bucket is a bucket of the object store.
 type Bucket struct {
-	Name    string    `json:"name"`
+	// Name is the bucket's S3 name.
+	Name string `json:"name"`
+	// Region is the region the bucket was created in, such as "us-east-1".
 	Region  string    `json:"region"`
 	Created time.Time `json:"created"`
 }

@@ -33,6 +33,7 @@ type DeviceLogin struct {
 
 // DeviceCode is the code and page a user needs to approve a device login.
 type DeviceCode struct {
+	// UserCode is the code the user enters at VerificationURI.
 	UserCode string
 	// VerificationURI is the page where the user enters UserCode.
 	VerificationURI string

@@ -73,6 +73,7 @@ type Error struct {
 	Denial *Denial
 }
 
+// Error returns the request, the status and the server's code and message.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
@@ -182,6 +183,7 @@ type IntegrityError struct {
 	Expected, Actual string
 }
 
+// Error names the content and the values compared.
 func (e *IntegrityError) Error() string {
 	return fmt.Sprintf("%s: expected %s, got %s", e.What, e.Expected, e.Actual)
 }

@@ -13,6 +13,7 @@ import (
 
 // Object describes a stored object.
 type Object struct {
+	// Bucket and Key name the object.
 	Bucket string `json:"bucket"`
 	Key    string `json:"key"`
 	// Size is the object's length in bytes.
@@ -88,6 +89,7 @@ type ListOptions struct {
 
 // ObjectPage is one page of a listing.
 type ObjectPage struct {
+	// Items are the objects of this page, in key order.
 	Items []Object `json:"items"`
 	// CommonPrefixes are the groups that Delimiter formed, such as "logs/".
 	CommonPrefixes []string `json:"common_prefixes,omitempty"`

@@ -39,29 +39,42 @@ var manifestAccept = strings.Join([]string{
 
 // Descriptor points at content by digest, as in the OCI image specification.
 type Descriptor struct {
-	MediaType    string            `json:"mediaType"`
-	Digest       string            `json:"digest"`
-	Size         int64             `json:"size"`
-	ArtifactType string            `json:"artifactType,omitempty"`
-	Annotations  map[string]string `json:"annotations,omitempty"`
+	// MediaType, Digest and Size identify the content: its type, its
+	// digest ("sha256:…") and its length in bytes.
+	MediaType string `json:"mediaType"`
+	Digest    string `json:"digest"`
+	Size      int64  `json:"size"`
+	// ArtifactType is the type of an artifact manifest this descriptor
+	// points to, as the referrers API lists it.
+	ArtifactType string `json:"artifactType,omitempty"`
+	// Annotations are free-form key-value metadata.
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Manifest is an OCI image manifest, the form artifacts take.
 type Manifest struct {
-	SchemaVersion int               `json:"schemaVersion"`
-	MediaType     string            `json:"mediaType"`
-	ArtifactType  string            `json:"artifactType,omitempty"`
-	Config        Descriptor        `json:"config"`
-	Layers        []Descriptor      `json:"layers"`
-	Subject       *Descriptor       `json:"subject,omitempty"`
-	Annotations   map[string]string `json:"annotations,omitempty"`
+	// SchemaVersion is always 2, and MediaType is the OCI image manifest type.
+	SchemaVersion int    `json:"schemaVersion"`
+	MediaType     string `json:"mediaType"`
+	// ArtifactType is the type of an artifact, such as an SBOM; empty for an image.
+	ArtifactType string `json:"artifactType,omitempty"`
+	// Config and Layers are the blobs the manifest references.
+	Config Descriptor   `json:"config"`
+	Layers []Descriptor `json:"layers"`
+	// Subject is the manifest this one refers to, which makes it a referrer.
+	Subject *Descriptor `json:"subject,omitempty"`
+	// Annotations are free-form key-value metadata.
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Index is an OCI image index, the form of a referrers list.
 type Index struct {
-	SchemaVersion int          `json:"schemaVersion"`
-	MediaType     string       `json:"mediaType"`
-	Manifests     []Descriptor `json:"manifests"`
+	// SchemaVersion is always 2, and MediaType is the OCI image index type.
+	SchemaVersion int    `json:"schemaVersion"`
+	MediaType     string `json:"mediaType"`
+	// Manifests lists the manifests of the index, or the referrers of a
+	// subject in a referrers response.
+	Manifests []Descriptor `json:"manifests"`
 }
 
 func blobPath(repo, digest string) string { return "/v2/" + repo + "/blobs/" + digest }
@@ -309,6 +322,7 @@ type TagOptions struct {
 
 // TagPage is one page of tags in lexical order.
 type TagPage struct {
+	// Tags are the tags of this page.
 	Tags []string `json:"tags"`
 	// Next is the Last of the next page, or empty after the last page.
 	Next string `json:"next,omitempty"`

@@ -26,6 +26,8 @@ type Statement struct {
 // Condition is one condition of a [Statement], such as
 // {"operator": "IpAddress", "key": "aws:SourceIp", "values": ["10.0.0.0/8"]}.
 type Condition struct {
+	// Operator compares the request's value of Key with Values, such as
+	// "StringEquals" or "IpAddress".
 	Operator string   `json:"operator"`
 	Key      string   `json:"key"`
 	Values   []string `json:"values"`

@@ -22,6 +22,7 @@ type Scope struct {
 // it, with that principal's roles and groups at creation time, narrowed by
 // its scopes.
 type Token struct {
+	// ID identifies the token in list, get and revoke calls.
 	ID string `json:"id"`
 	// Name describes what the token is for.
 	Name string `json:"name"`

@@ -10,24 +10,35 @@ import (
 // BucketUsage is the bytes and counts a bucket accounts for. The numbers are logical
 // bytes: content shared with other buckets or repositories counts in each.
 type BucketUsage struct {
-	Bucket           string `json:"bucket"`
-	Objects          int64  `json:"objects"`
-	ObjectBytes      int64  `json:"object_bytes"`
-	MultipartUploads int64  `json:"multipart_uploads"`
-	MultipartParts   int64  `json:"multipart_parts"`
-	MultipartBytes   int64  `json:"multipart_bytes"`
-	TotalBytes       int64  `json:"total_bytes"`
+	// Bucket names the bucket counted.
+	Bucket string `json:"bucket"`
+	// Objects and ObjectBytes count the objects and the sum of their sizes.
+	Objects     int64 `json:"objects"`
+	ObjectBytes int64 `json:"object_bytes"`
+	// MultipartUploads counts the multipart uploads in progress, and
+	// MultipartParts and MultipartBytes their parts and the sum of their sizes.
+	MultipartUploads int64 `json:"multipart_uploads"`
+	MultipartParts   int64 `json:"multipart_parts"`
+	MultipartBytes   int64 `json:"multipart_bytes"`
+	// TotalBytes is ObjectBytes plus MultipartBytes.
+	TotalBytes int64 `json:"total_bytes"`
 }
 
 // RepositoryUsage is the bytes and counts an OCI repository accounts for.
 type RepositoryUsage struct {
-	Repository    string `json:"repository"`
-	Manifests     int64  `json:"manifests"`
-	ManifestBytes int64  `json:"manifest_bytes"`
-	Tags          int64  `json:"tags"`
-	Blobs         int64  `json:"blobs"`
-	BlobBytes     int64  `json:"blob_bytes"`
-	TotalBytes    int64  `json:"total_bytes"`
+	// Repository names the repository counted.
+	Repository string `json:"repository"`
+	// Manifests and ManifestBytes count the manifests, tagged or not, and
+	// the sum of their sizes.
+	Manifests     int64 `json:"manifests"`
+	ManifestBytes int64 `json:"manifest_bytes"`
+	Tags          int64 `json:"tags"`
+	// Blobs and BlobBytes count the distinct blobs linked to the
+	// repository and the sum of their sizes.
+	Blobs     int64 `json:"blobs"`
+	BlobBytes int64 `json:"blob_bytes"`
+	// TotalBytes is BlobBytes plus ManifestBytes.
+	TotalBytes int64 `json:"total_bytes"`
 }
 
 // BucketUsage reads the usage counters of a bucket.
@@ -46,14 +57,18 @@ func (c *Client) RepositoryUsage(ctx context.Context, repository string) (Reposi
 
 // Repository is an OCI repository with its counts.
 type Repository struct {
-	Name      string    `json:"name"`
-	Manifests int64     `json:"manifests"`
-	Tags      int64     `json:"tags"`
-	Created   time.Time `json:"created"`
+	// Name is the repository name, such as "team/app".
+	Name string `json:"name"`
+	// Manifests and Tags count what the repository stores.
+	Manifests int64 `json:"manifests"`
+	Tags      int64 `json:"tags"`
+	// Created is when the server created the repository record.
+	Created time.Time `json:"created"`
 }
 
 // RepositoryPage is one page of [Client.Repositories].
 type RepositoryPage struct {
+	// Items are the repositories of this page.
 	Items []Repository
 	// NextCursor is set when more repositories follow.
 	NextCursor string
@@ -70,12 +85,18 @@ func (c *Client) Repositories(ctx context.Context, opts PageOptions) (Repository
 
 // SystemInfo describes the server.
 type SystemInfo struct {
-	Version          string    `json:"version"`
-	StorageDriver    string    `json:"storage_driver"`
-	MetadataDriver   string    `json:"metadata_driver"`
-	Started          time.Time `json:"started"`
-	UptimeSeconds    int64     `json:"uptime_seconds"`
-	CorruptBlobReads int64     `json:"corrupt_blob_reads"`
+	// Version is the cofferd version.
+	Version string `json:"version"`
+	// StorageDriver and MetadataDriver name the configured drivers, such
+	// as "filesystem" or "s3", and "sqlite" or "postgres".
+	StorageDriver  string `json:"storage_driver"`
+	MetadataDriver string `json:"metadata_driver"`
+	// Started is when the server started, and UptimeSeconds how long ago.
+	Started       time.Time `json:"started"`
+	UptimeSeconds int64     `json:"uptime_seconds"`
+	// CorruptBlobReads counts the reads since the start that found content
+	// not matching its digest.
+	CorruptBlobReads int64 `json:"corrupt_blob_reads"`
 }
 
 // SystemInfo reads the server's version and drivers. It is a cheap

@@ -10,9 +10,12 @@ import (
 
 // Webhook is a webhook subscription.
 type Webhook struct {
-	ID   string `json:"id"`
+	// ID identifies the subscription in get, delete and delivery calls.
+	ID string `json:"id"`
+	// Name is the subscription's unique name.
 	Name string `json:"name"`
-	URL  string `json:"url"`
+	// URL receives the deliveries as HTTP POST requests.
+	URL string `json:"url"`
 	// Types are the CloudEvents types delivered; empty means all.
 	Types []string `json:"types"`
 	// Repositories and Buckets limit the events to these names; empty
@@ -52,6 +55,7 @@ func (c *Client) CreateWebhook(ctx context.Context, opts CreateWebhookOptions) (
 
 // WebhookPage is one page of [Client.Webhooks].
 type WebhookPage struct {
+	// Items are the subscriptions of this page.
 	Items []Webhook
 	// NextCursor is set when more subscriptions follow.
 	NextCursor string
@@ -81,7 +85,10 @@ func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
 
 // Delivery is one entry of a subscription's delivery log.
 type Delivery struct {
-	ID        int64  `json:"id"`
+	// ID identifies the delivery for redelivery.
+	ID int64 `json:"id"`
+	// EventID, EventType and Subject are the CloudEvents id, type and
+	// subject of the event delivered.
 	EventID   string `json:"event_id"`
 	EventType string `json:"event_type"`
 	Subject   string `json:"subject"`
@@ -97,6 +104,7 @@ type Delivery struct {
 
 // DeliveryPage is one page of [Client.Deliveries].
 type DeliveryPage struct {
+	// Items are the deliveries of this page, newest first.
 	Items []Delivery
 	// NextCursor is set when older deliveries follow.
 	NextCursor string
