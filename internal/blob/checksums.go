@@ -82,8 +82,10 @@ type chunkSummer struct {
 	sums      []uint32
 }
 
+// newChunkSummer returns a summer for a blob of size bytes, or of unknown
+// size when size is negative.
 func newChunkSummer(chunkSize, size int64) *chunkSummer {
-	return &chunkSummer{chunkSize: chunkSize, sums: make([]uint32, 0, chunkCount(size, chunkSize))}
+	return &chunkSummer{chunkSize: chunkSize, sums: make([]uint32, 0, chunkCount(max(size, 0), chunkSize))}
 }
 
 func (c *chunkSummer) Write(p []byte) (int, error) {
@@ -234,6 +236,28 @@ func (s *Store) computeChunkSums(ctx context.Context, d digest.Digest, key strin
 		telemetry.Logger(ctx).WarnContext(ctx, "storing chunk checksums failed", "digest", d, "error", err)
 	}
 	return sums, nil
+}
+
+// uploadSummer returns the chunk summer of an upload of declared bytes
+// (negative when unknown), or nil when the blob fits in one chunk, whose
+// reads always check the digest.
+func (s *Store) uploadSummer(declared int64) *chunkSummer {
+	if declared >= 0 && declared <= s.chunkSize {
+		return nil
+	}
+	return newChunkSummer(s.chunkSize, declared)
+}
+
+// storeUploadSums stores the chunk checksums that summer computed while
+// blob d of size bytes was uploaded, so that its first whole read need not
+// hash it. A failure only costs that read a digest check, so it is logged.
+func (s *Store) storeUploadSums(ctx context.Context, d digest.Digest, summer *chunkSummer, size int64) {
+	if summer == nil || size <= s.chunkSize {
+		return
+	}
+	if err := s.writeChunkSums(ctx, d, summer.result(size)); err != nil {
+		telemetry.Logger(ctx).WarnContext(ctx, "storing chunk checksums failed", "digest", d, "error", err)
+	}
 }
 
 // writeChunkSums stores the sidecar of d.

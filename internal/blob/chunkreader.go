@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -8,6 +9,9 @@ import (
 	"sync/atomic"
 
 	"github.com/cofferhq/coffer/internal/digest"
+	"github.com/cofferhq/coffer/internal/readahead"
+	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
 // chunkReader streams a byte range of a blob by reading only the chunks
@@ -97,3 +101,35 @@ type failedReader struct{ err error }
 
 func (r failedReader) Read([]byte) (int, error) { return 0, r.err }
 func (r failedReader) Close() error             { return nil }
+
+// openWhole opens all of blob d, which is larger than one chunk, stored at
+// key. With intact chunk checksums the read checks chunk by chunk. Without
+// them it hashes the whole blob and, once the digest matches, stores the
+// checksums for the reads that follow.
+func (s *Store) openWhole(ctx context.Context, d digest.Digest, key string, size int64) (io.ReadCloser, error) {
+	sums, err := s.loadChunkSums(ctx, d, size)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, errChecksumsInvalid) {
+		return nil, err
+	}
+	rc, err := s.openBlob(ctx, d, key, 0)
+	if err != nil {
+		return nil, err
+	}
+	if sums != nil {
+		return newChunkReader(rc, d, sums, 0, size, &s.corrupts), nil
+	}
+
+	verifying := newVerifyingReader(rc, d, size, 0, size, &s.corrupts)
+	verifying.sumChunks(s.chunkSize, func(sums *chunkSums) {
+		// The checksums only speed up later reads: a failure to store
+		// them must not fail this one.
+		store := context.WithoutCancel(ctx)
+		if err := s.writeChunkSums(store, d, sums); err != nil {
+			telemetry.Logger(ctx).WarnContext(ctx, "storing chunk checksums failed", "digest", d, "error", err)
+		}
+	})
+	if size >= readahead.MinSize {
+		return readahead.New(verifying, readAheadBufferSize), nil
+	}
+	return verifying, nil
+}

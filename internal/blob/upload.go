@@ -201,8 +201,16 @@ func (s *Store) openSession(ctx context.Context, id string) (metadata.Upload, ha
 // to h, then makes it durable. It returns how many bytes it kept: all of
 // them, or with keepPartial and a body of unknown length (declared < 0), the
 // bytes that arrived before an error; otherwise it keeps none.
-func (s *Store) writeChunk(ctx context.Context, u metadata.Upload, h hash.Hash, body io.Reader, declared int64, keepPartial bool) (int64, error) {
-	w, err := s.driver.Writer(ctx, uploadKey(u.ID), u.Offset)
+func (s *Store) writeChunk(ctx context.Context, u metadata.Upload, h io.Writer, body io.Reader, declared int64, keepPartial bool) (int64, error) {
+	var w storage.Writer
+	var err error
+	if u.Offset == 0 && declared > 0 {
+		// A first chunk of known size, such as the body of a monolithic
+		// push, can go to storage in one request (see storage.NewWriter).
+		w, err = storage.NewWriter(ctx, s.driver, uploadKey(u.ID), declared)
+	} else {
+		w, err = s.driver.Writer(ctx, uploadKey(u.ID), u.Offset)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("upload %s: %w", u.ID, err)
 	}
@@ -270,8 +278,17 @@ func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest, f
 	if err != nil {
 		return 0, "", err
 	}
+	var summer *chunkSummer
 	if final != nil && declared != 0 {
-		n, err := s.writeChunk(ctx, u, h, final, declared, false)
+		sink := io.Writer(h)
+		if u.Offset == 0 {
+			// The whole blob arrives in this request, as in a monolithic
+			// push, so its chunk checksums come with it.
+			if summer = s.uploadSummer(declared); summer != nil {
+				sink = io.MultiWriter(h, summer)
+			}
+		}
+		n, err := s.writeChunk(ctx, u, sink, final, declared, false)
 		if err != nil {
 			return 0, "", err
 		}
@@ -302,6 +319,7 @@ func (s *Store) Commit(ctx context.Context, id string, expected digest.Digest, f
 	if err != nil {
 		return 0, "", fmt.Errorf("commit upload %s as %s: %w", id, expected, err)
 	}
+	s.storeUploadSums(ctx, expected, summer, u.Offset)
 	if err := s.uploads.DeleteUpload(ctx, id); err != nil && !errors.Is(err, metadata.ErrNotFound) {
 		return 0, "", fmt.Errorf("close upload %s: %w", id, err)
 	}
@@ -324,7 +342,8 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, body io.Reader,
 		return 0, "", fmt.Errorf("write blob %s: %w", expected, err)
 	}
 	h := expected.Algorithm().New()
-	n, err := copyDeclared(io.MultiWriter(w, h), body, declared)
+	summer := s.uploadSummer(declared)
+	n, err := copyDeclared(hashingWriter(w, h, summer), body, declared)
 	if err != nil {
 		_ = w.Cancel(ctx)
 		return 0, "", fmt.Errorf("write blob %s: %w", expected, err)
@@ -341,6 +360,7 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, body io.Reader,
 	if err != nil {
 		return 0, "", fmt.Errorf("commit blob %s: %w", expected, err)
 	}
+	s.storeUploadSums(ctx, expected, summer, n)
 	return n, location, nil
 }
 
@@ -427,7 +447,8 @@ func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee i
 		return "", 0, "", fmt.Errorf("write blob: %w", err)
 	}
 	h := digest.SHA256.New()
-	dst := io.Writer(io.MultiWriter(w, h))
+	summer := s.uploadSummer(declared)
+	dst := hashingWriter(w, h, summer)
 	if tee != nil {
 		parallel := newParallelWriter(dst, tee)
 		defer parallel.Close()
@@ -451,5 +472,15 @@ func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee i
 	if err != nil {
 		return "", 0, "", fmt.Errorf("commit blob %s: %w", d, err)
 	}
+	s.storeUploadSums(ctx, d, summer, n)
 	return d, n, location, nil
+}
+
+// hashingWriter returns a writer that passes every byte to w, h and, when
+// it is not nil, summer.
+func hashingWriter(w io.Writer, h hash.Hash, summer *chunkSummer) io.Writer {
+	if summer == nil {
+		return io.MultiWriter(w, h)
+	}
+	return io.MultiWriter(w, h, summer)
 }

@@ -24,10 +24,15 @@ type verifyingReader struct {
 	verified bool
 	err      error
 	corrupts *atomic.Int64
+	// sink is hash, or hash and summer when the read computes chunk
+	// checksums for stored, which runs once the digest matches.
+	sink   io.Writer
+	summer *chunkSummer
+	stored func(*chunkSums)
 }
 
 func newVerifyingReader(rc io.ReadCloser, d digest.Digest, size, start, length int64, corrupts *atomic.Int64) *verifyingReader {
-	return &verifyingReader{
+	r := &verifyingReader{
 		rc:       rc,
 		expected: d,
 		hash:     d.Algorithm().New(),
@@ -36,6 +41,16 @@ func newVerifyingReader(rc io.ReadCloser, d digest.Digest, size, start, length i
 		end:      start + length,
 		corrupts: corrupts,
 	}
+	r.sink = r.hash
+	return r
+}
+
+// sumChunks makes r compute the chunk checksums of the blob and pass them
+// to stored when the whole blob matched its digest.
+func (r *verifyingReader) sumChunks(chunkSize int64, stored func(*chunkSums)) {
+	r.summer = newChunkSummer(chunkSize, r.size)
+	r.sink = io.MultiWriter(r.hash, r.summer)
+	r.stored = stored
 }
 
 func (r *verifyingReader) Read(p []byte) (int, error) {
@@ -60,7 +75,7 @@ func (r *verifyingReader) Read(p []byte) (int, error) {
 		p = p[:remaining]
 	}
 	n, err := r.rc.Read(p)
-	r.hash.Write(p[:n])
+	r.sink.Write(p[:n])
 	r.pos += int64(n)
 	if errors.Is(err, io.EOF) && r.pos < r.end {
 		return 0, r.fail(fmt.Errorf("blob %s is shorter than its recorded size %d: %w", r.expected, r.size, ErrDigestMismatch))
@@ -80,7 +95,7 @@ func (r *verifyingReader) Read(p []byte) (int, error) {
 
 // consume hashes and discards n bytes of rc.
 func (r *verifyingReader) consume(n int64) error {
-	copied, err := io.CopyN(r.hash, r.rc, n)
+	copied, err := io.CopyN(r.sink, r.rc, n)
 	r.pos += copied
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("blob %s is shorter than its recorded size %d: %w", r.expected, r.size, ErrDigestMismatch)
@@ -93,7 +108,7 @@ func (r *verifyingReader) consume(n int64) error {
 
 // verify hashes what is left of the blob and compares size and digest.
 func (r *verifyingReader) verify() error {
-	rest, err := io.Copy(r.hash, r.rc)
+	rest, err := io.Copy(r.sink, r.rc)
 	if err != nil {
 		return fmt.Errorf("read blob %s: %w", r.expected, err)
 	}
@@ -106,6 +121,9 @@ func (r *verifyingReader) verify() error {
 	if got := r.expected.Algorithm().FromHash(r.hash); got != r.expected {
 		r.corrupts.Add(1)
 		return fmt.Errorf("blob %s hashes to %s: %w", r.expected, got, ErrDigestMismatch)
+	}
+	if r.stored != nil {
+		r.stored(r.summer.result(r.size))
 	}
 	return nil
 }

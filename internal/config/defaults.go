@@ -17,7 +17,7 @@ func Default() Config {
 		DataDir:         "./coffer-data",
 		Auth:            Auth{OIDC: defaultOIDC()},
 		S3:              S3{Enabled: true, Listen: "127.0.0.1:9000", Region: "us-east-1", MultipartExpiry: 7 * 24 * time.Hour},
-		Storage:         Storage{Driver: "filesystem", S3: S3Storage{Region: "us-east-1", RedirectExpiry: 5 * time.Minute}, Reliability: defaultStorageReliability},
+		Storage:         Storage{Driver: "filesystem", VerifyReads: "checksums", S3: S3Storage{Region: "us-east-1", RedirectExpiry: 5 * time.Minute}, Reliability: defaultStorageReliability},
 		Metadata:        Metadata{Driver: "sqlite"},
 		Registry:        Registry{MaxManifestBytes: 4 << 20},
 		GC:              defaultGC,
@@ -105,6 +105,7 @@ func (c *Config) Validate() error {
 		check("root.password", errors.New("must be at least 8 characters"))
 	}
 	check("storage.driver", oneOf(c.Storage.Driver, "filesystem", "s3", "memory"))
+	check("storage.verify_reads", oneOf(c.Storage.VerifyReads, "checksums", "digest"))
 	if c.Storage.Driver == "s3" {
 		if c.Storage.S3.Bucket == "" {
 			check("storage.s3.bucket", errors.New("must be set when storage.driver is s3"))

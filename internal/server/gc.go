@@ -175,7 +175,7 @@ func newScrubber(cfg config.Config, driver storage.Driver, meta metadata.Store) 
 // changes nothing. It is safe while a server uses the same stores.
 func CollectGarbage(ctx context.Context, cfg config.Config, logger *slog.Logger, dryRun bool) (*gc.Report, error) {
 	return withStores(ctx, cfg, logger, func(ctx context.Context, driver storage.Driver, meta metadata.Store) (*gc.Report, error) {
-		return newCollector(cfg, newBlobStore(cfg.Storage.Driver, driver, meta), meta).Run(ctx, dryRun)
+		return newCollector(cfg, newBlobStore(cfg.Storage, driver, meta), meta).Run(ctx, dryRun)
 	})
 }
 

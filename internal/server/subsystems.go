@@ -83,13 +83,16 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 
 func (s *storageSubsystem) Stop(ctx context.Context) error { return nil }
 
-// newBlobStore returns a blob store over driver, named driverName in the
-// configuration, that keeps upload state and blob rows in meta. On S3, whose
-// Move copies the content, committed uploads stay where they were written.
-func newBlobStore(driverName string, driver storage.Driver, meta metadata.Store) *blob.Store {
+// newBlobStore returns a blob store over driver, configured by cfg, that
+// keeps upload state and blob rows in meta. On S3, whose Move copies the
+// content, committed uploads stay where they were written.
+func newBlobStore(cfg config.Storage, driver storage.Driver, meta metadata.Store) *blob.Store {
 	blobs := blob.New(driver, meta)
-	if driverName == "s3" {
+	if cfg.Driver == "s3" {
 		blobs.KeepUploadsInPlace(meta)
+	}
+	if cfg.VerifyReads == "digest" {
+		blobs.VerifyWholeReadsByDigest()
 	}
 	return blobs
 }
@@ -97,7 +100,7 @@ func newBlobStore(driverName string, driver storage.Driver, meta metadata.Store)
 // blobStore returns a blob store over the driver that keeps upload state in
 // meta, with redirects enabled when storage.s3.redirect is on.
 func (s *storageSubsystem) blobStore(meta metadata.Store) *blob.Store {
-	blobs := newBlobStore(s.cfg.Driver, s.driver, meta)
+	blobs := newBlobStore(s.cfg, s.driver, meta)
 	if s.presigner != nil {
 		blobs.EnableRedirects(s.presigner, s.cfg.S3.RedirectExpiry)
 	}
