@@ -29,6 +29,8 @@ SERVERS=${BENCH_SERVERS:-versitygw coffer}
 WORK=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/coffer-bench-s3.XXXXXX")
 SERVER_PID=""
 BACKEND_PID=""
+# OCI_ENDPOINT is the OCI API of the cofferd under test, empty for versitygw.
+OCI_ENDPOINT=""
 
 # stop_server stops the server this script started, and the versitygw behind
 # it if any, by PID, and waits for them.
@@ -100,6 +102,7 @@ start_coffer() {
 		"$COFFERD" --listen "127.0.0.1:$oci_port" --s3-listen "127.0.0.1:$port" \
 		--data-dir "$dir/data" >"$dir/server.log" 2>&1 &
 	SERVER_PID=$!
+	OCI_ENDPOINT="http://127.0.0.1:$oci_port"
 }
 
 # start_coffer_s3driver DIR PORT starts versitygw over DIR/backend, with one
@@ -129,6 +132,7 @@ start_coffer_s3driver() {
 		"$COFFERD" --listen "127.0.0.1:$oci_port" --s3-listen "127.0.0.1:$port" \
 		--data-dir "$dir/data" >"$dir/server.log" 2>&1 &
 	SERVER_PID=$!
+	OCI_ENDPOINT="http://127.0.0.1:$oci_port"
 }
 
 # bench_server NAME LABEL runs the workloads against one server and writes
@@ -141,6 +145,7 @@ bench_server() {
 	# Flush what earlier steps wrote so it is not written back during this run.
 	sync -f "$WORK"
 
+	OCI_ENDPOINT=""
 	case $name in
 	versitygw) start_versitygw "$dir" "$port" ;;
 	coffer) start_coffer "$dir" "$port" ;;
@@ -150,7 +155,7 @@ bench_server() {
 
 	# shellcheck disable=SC2086 # S3LOAD_FLAGS is a list of flags
 	if ! S3LOAD_ACCESS_KEY=$BENCH_ACCESS_KEY S3LOAD_SECRET_KEY=$BENCH_SECRET_KEY timeout 190m "$S3LOAD" run \
-		-endpoint "http://127.0.0.1:$port" -pid "$SERVER_PID" -server "$label" \
+		-endpoint "http://127.0.0.1:$port" -oci-endpoint "$OCI_ENDPOINT" -pid "$SERVER_PID" -server "$label" \
 		-out "$WORK/$name.json" ${S3LOAD_FLAGS:-}; then
 		echo "benchmark of $label failed; last lines of its log:" >&2
 		tail -n 20 "$dir/server.log" >&2

@@ -8,5 +8,5 @@
 set -euo pipefail
 
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BENCH_SERVERS="versitygw coffer-s3driver" S3LOAD_FLAGS="-workloads large ${S3LOAD_FLAGS:-}" \
+BENCH_SERVERS="versitygw coffer-s3driver" S3LOAD_FLAGS="-workloads large,blob ${S3LOAD_FLAGS:-}" \
 	exec bash "$DIR/run-s3.sh"

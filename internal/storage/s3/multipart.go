@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -55,7 +56,7 @@ func (u *multipartUpload) uploadPart(ctx context.Context, number int, data []byt
 		PartNumber:    aws.Int32(int32(number)),
 		Body:          bytes.NewReader(data),
 		ContentLength: aws.Int64(int64(len(data))),
-	}, withoutPartChecksum)
+	}, withoutPartChecksum, unsignedPayload)
 	if err != nil {
 		return fmt.Errorf("upload part %d: %w", number, err)
 	}
@@ -131,11 +132,17 @@ func (u *multipartUpload) abort(ctx context.Context) error {
 // with "Checksum Type mismatch". An upload created with CRC32 would need
 // the checksum of every copied part in CompleteMultipartUpload, but
 // versitygw v1.8.0 returns the checksum of the whole source object from
-// UploadPartCopy instead. The SigV4 signature still covers each part's
-// SHA-256 over plain HTTP, and TLS protects it over HTTPS.
+// UploadPartCopy instead.
 func withoutPartChecksum(o *awss3.Options) {
 	o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 }
+
+// unsignedPayload sends a part or object body as UNSIGNED-PAYLOAD, so the
+// SDK does not hash every byte for the signature: the request headers are
+// still signed. The blob store already hashes the content, and every read
+// checks it against the digest or against chunk checksums computed before
+// the bytes were sent. Over HTTPS, TLS also protects the body in transit.
+var unsignedPayload = awss3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 
 // copySource returns the x-amz-copy-source value of key: the bucket and
 // object name, each path segment escaped.

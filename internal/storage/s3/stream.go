@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cofferhq/coffer/internal/storage"
@@ -23,9 +22,8 @@ const maxPutObjectSize = 5 << 30
 // Writer. Other content streams to the store as the body of one PutObject,
 // so the store writes it once, with no parts to join at the end.
 //
-// The body is sent with an unsigned payload, because its SHA-256 is not
-// known before the last byte. The request headers are still signed, and the
-// blob store checks the content's digest on every read.
+// The body is sent with an unsigned payload (see unsignedPayload), because
+// its SHA-256 is not known before the last byte.
 func (d *Driver) SizedWriter(ctx context.Context, key string, size int64) (storage.Writer, error) {
 	if size <= firstPartSize || size > maxPutObjectSize {
 		return d.Writer(ctx, key, 0)
@@ -50,7 +48,7 @@ func (d *Driver) SizedWriter(ctx context.Context, key string, size int64) (stora
 			Key:           aws.String(d.objectKey(key)),
 			Body:          sizedBody{PipeReader: body, size: size},
 			ContentLength: aws.Int64(size),
-		}, withoutPartChecksum, awss3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
+		}, withoutPartChecksum, unsignedPayload)
 		if err != nil {
 			w.err = fmt.Errorf("put object: %w", err)
 		}

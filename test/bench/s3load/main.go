@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -48,14 +50,18 @@ type config struct {
 }
 
 // workloadNames are the names the -workloads flag accepts, in the order they run.
-var workloadNames = []string{"large", "small", "listing"}
+var workloadNames = []string{"large", "blob", "small", "listing"}
 
 // bench is what every workload needs: the client, the probe on the server
 // process and the configuration.
 type bench struct {
 	client *s3.Client
-	probe  serverProbe
-	cfg    config
+	// http is the HTTP client under client; workload (d) also uses it for
+	// the OCI API at oci, which is nil without -oci-endpoint.
+	http  *http.Client
+	oci   *ociTarget
+	probe serverProbe
+	cfg   config
 }
 
 func main() {
@@ -102,8 +108,9 @@ func runCommand(args []string) error {
 	flags.IntVar(&cfg.fillClients, "fill-clients", 64, "concurrent clients that fill the buckets of workload (c)")
 	flags.IntVar(&cfg.listPage, "list-page", 1000, "max-keys of each ListObjectsV2 request in workload (c)")
 	flags.IntVar(&cfg.listCalls, "list-calls", 200, "ListObjectsV2 requests per bucket in workload (c)")
+	ociEndpoint := flags.String("oci-endpoint", "", "OCI API URL of the same server, such as http://127.0.0.1:5000; workload (d) uses it when set")
 	workloads := flags.String("workloads", strings.Join(workloadNames, ","),
-		"comma-separated workloads to run: large (b), small (a), listing (c)")
+		"comma-separated workloads to run: large (b), blob (d), small (a), listing (c)")
 	_ = flags.Parse(args)
 
 	if *endpoint == "" || *pid <= 0 || *server == "" || *out == "" {
@@ -127,7 +134,14 @@ func runCommand(args []string) error {
 		return err
 	}
 
-	b := &bench{client: client, probe: serverProbe{pid: *pid}, cfg: cfg}
+	b := &bench{client: client, http: httpClient, probe: serverProbe{pid: *pid}, cfg: cfg}
+	if *ociEndpoint != "" {
+		base, err := url.Parse(*ociEndpoint)
+		if err != nil {
+			return fmt.Errorf("parse -oci-endpoint %q: %w", *ociEndpoint, err)
+		}
+		b.oci = &ociTarget{base: base, username: accessKey, password: secretKey}
+	}
 	rep, err := runWorkloads(ctx, b)
 	if err != nil {
 		return fmt.Errorf("benchmark %s at %s: %w", *server, *endpoint, err)
@@ -157,12 +171,13 @@ func (c config) validate() error {
 	return nil
 }
 
-// runWorkloads runs the chosen workloads in the order (b), (a), (c). The
-// large objects go first, as in the OCI benchmark, and the listing last
-// because its large bucket takes longest to fill.
+// runWorkloads runs the chosen workloads in the order (b), (d), (a), (c).
+// The large objects go first, as in the OCI benchmark, and the listing
+// last because its large bucket takes longest to fill.
 func runWorkloads(ctx context.Context, b *bench) (report, error) {
 	steps := map[string]func(context.Context, *bench) ([]result, error){
 		"large":   runBigObjects,
+		"blob":    runBlob,
 		"small":   runSmallObjects,
 		"listing": runListings,
 	}
