@@ -65,6 +65,34 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo writes the rest of the range to w one verified chunk at a time,
+// straight from the chunk buffer, which saves the copy into a caller's
+// buffer that Read makes.
+func (r *chunkReader) WriteTo(w io.Writer) (int64, error) {
+	var written int64
+	for {
+		if len(r.pending) > 0 {
+			n, err := w.Write(r.pending)
+			written += int64(n)
+			r.pending = r.pending[n:]
+			if err != nil {
+				return written, err
+			}
+			continue
+		}
+		if r.err != nil {
+			return written, r.err
+		}
+		if r.remaining == 0 {
+			return written, nil
+		}
+		if err := r.fill(); err != nil {
+			r.err = err
+			return written, err
+		}
+	}
+}
+
 // fill reads and verifies the next chunk and makes its part of the range
 // pending.
 func (r *chunkReader) fill() error {

@@ -196,3 +196,42 @@ func TestVerifyWholeReadsByDigest(t *testing.T) {
 		t.Errorf("digest mode: whole read = %d bytes, %v; want fewer than %d and ErrDigestMismatch", len(got), err, size)
 	}
 }
+
+// TestWholeReadWriteTo checks that a read that goes chunk by chunk writes
+// the same bytes through WriteTo as through Read, and that on a damaged
+// chunk it writes only the chunks before it and returns the mismatch.
+func TestWholeReadWriteTo(t *testing.T) {
+	s, driver := chunkedStore(t)
+	data := randomBytes(4*testChunkSize + 3)
+	size := int64(len(data))
+	d := writeObject(t, s, data, size)
+
+	for _, c := range []struct {
+		name   string
+		stored []byte
+		want   []byte
+	}{
+		{"intact", data, data},
+		{"chunk 2 damaged", append(append(bytes.Clone(data[:2*testChunkSize]), ^data[2*testChunkSize]), data[2*testChunkSize+1:]...), data[:2*testChunkSize]},
+	} {
+		overwrite(t, driver, blob.Key(d), c.stored)
+		rc, err := s.Open(t.Context(), d, size, 0, size)
+		if err != nil {
+			t.Fatalf("%s: open: %v", c.name, err)
+		}
+		wt, ok := rc.(io.WriterTo)
+		if !ok {
+			rc.Close()
+			t.Fatalf("%s: the reader of a whole blob with chunk checksums has no WriteTo", c.name)
+		}
+		var got bytes.Buffer
+		n, err := wt.WriteTo(&got)
+		rc.Close()
+		if damaged := c.name != "intact"; damaged != errors.Is(err, blob.ErrDigestMismatch) {
+			t.Errorf("%s: WriteTo error %v", c.name, err)
+		}
+		if n != int64(got.Len()) || !bytes.Equal(got.Bytes(), c.want) {
+			t.Errorf("%s: WriteTo wrote %d bytes (reported %d), want the %d expected", c.name, got.Len(), n, len(c.want))
+		}
+	}
+}

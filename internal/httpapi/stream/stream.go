@@ -21,10 +21,19 @@ var buffers = sync.Pool{New: func() any {
 // client sees a truncated body rather than a complete response with wrong
 // bytes. A client that left is not an error.
 func Copy(w http.ResponseWriter, r *http.Request, rc io.Reader) {
-	buf := buffers.Get().(*[]byte)
-	defer buffers.Put(buf)
-	// The anonymous struct hides a WriterTo, so CopyBuffer uses buf.
-	_, err := io.CopyBuffer(w, struct{ io.Reader }{rc}, *buf)
+	// The anonymous struct hides w's ReaderFrom: net/http's copies through
+	// a 32 KiB buffer of its own unless the source is a file, and content
+	// here never is one.
+	dst := struct{ io.Writer }{w}
+	var err error
+	if wt, ok := rc.(io.WriterTo); ok {
+		// A reader that verifies whole chunks writes them from its own buffer.
+		_, err = wt.WriteTo(dst)
+	} else {
+		buf := buffers.Get().(*[]byte)
+		defer buffers.Put(buf)
+		_, err = io.CopyBuffer(dst, rc, *buf)
+	}
 	if err == nil || r.Context().Err() != nil {
 		return
 	}
