@@ -230,11 +230,9 @@ func (s *Store) computeChunkSums(ctx context.Context, d digest.Digest, key strin
 	}
 	sums := summer.result(size)
 
-	if err := s.writeChunkSums(ctx, d, sums); err != nil {
-		// The checksums are right and serve this read, so only the next
-		// ranged read of d pays for another full read.
-		telemetry.Logger(ctx).WarnContext(ctx, "storing chunk checksums failed", "digest", d, "error", err)
-	}
+	// The checksums are right and serve this read even when storing them
+	// fails, so only the next ranged read of d pays for another full read.
+	s.saveChunkSums(ctx, d, sums)
 	return sums, nil
 }
 
@@ -250,12 +248,19 @@ func (s *Store) uploadSummer(declared int64) *chunkSummer {
 
 // storeUploadSums stores the chunk checksums that summer computed while
 // blob d of size bytes was uploaded, so that its first whole read need not
-// hash it. A failure only costs that read a digest check, so it is logged.
+// hash it.
 func (s *Store) storeUploadSums(ctx context.Context, d digest.Digest, summer *chunkSummer, size int64) {
 	if summer == nil || size <= s.chunkSize {
 		return
 	}
-	if err := s.writeChunkSums(ctx, d, summer.result(size)); err != nil {
+	s.saveChunkSums(ctx, d, summer.result(size))
+}
+
+// saveChunkSums stores the sidecar of d and logs a failure instead of
+// returning it: checksums only make later reads cheaper, so a read or
+// upload that computed them must not fail for want of storing them.
+func (s *Store) saveChunkSums(ctx context.Context, d digest.Digest, sums *chunkSums) {
+	if err := s.writeChunkSums(ctx, d, sums); err != nil {
 		telemetry.Logger(ctx).WarnContext(ctx, "storing chunk checksums failed", "digest", d, "error", err)
 	}
 }

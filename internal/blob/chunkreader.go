@@ -11,7 +11,6 @@ import (
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/readahead"
 	"github.com/cofferhq/coffer/internal/storage"
-	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
 // chunkReader streams a byte range of a blob by reading only the chunks
@@ -149,12 +148,7 @@ func (s *Store) openWhole(ctx context.Context, d digest.Digest, key string, size
 
 	verifying := newVerifyingReader(rc, d, size, 0, size, &s.corrupts)
 	verifying.sumChunks(s.chunkSize, func(sums *chunkSums) {
-		// The checksums only speed up later reads: a failure to store
-		// them must not fail this one.
-		store := context.WithoutCancel(ctx)
-		if err := s.writeChunkSums(store, d, sums); err != nil {
-			telemetry.Logger(ctx).WarnContext(ctx, "storing chunk checksums failed", "digest", d, "error", err)
-		}
+		s.saveChunkSums(context.WithoutCancel(ctx), d, sums)
 	})
 	if size >= readahead.MinSize {
 		return readahead.New(verifying, readAheadBufferSize), nil

@@ -45,7 +45,6 @@ func (d *sizedDriver) SizedWriter(ctx context.Context, key string, size int64) (
 	return d.Driver.Writer(ctx, key, 0)
 }
 
-
 // TestUploadFirstChunkOfKnownSize checks that a session's first chunk of a
 // known size opens a sized writer, so that a driver can store it in one
 // request, while later chunks and chunks of unknown size continue the

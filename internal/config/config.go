@@ -97,9 +97,9 @@ type Storage struct {
 	Driver     string            `yaml:"driver"`
 	Filesystem FilesystemStorage `yaml:"filesystem"`
 	S3         S3Storage         `yaml:"s3"`
-	// VerifyReads is how reads of whole blobs larger than one chunk (1 MiB)
-	// are checked: "checksums" (default) against the CRC32C of each chunk,
-	// stored beside the blob, or "digest" by hashing the whole blob.
+	// VerifyReads is the check of each read of a whole blob larger than one
+	// chunk (1 MiB): "checksums" (default) compares each chunk with its
+	// CRC32C, stored beside the blob, and "digest" hashes the whole blob.
 	VerifyReads string `yaml:"verify_reads"`
 	// Reliability configures retries, timeouts and the circuit breaker
 	// around the driver.
