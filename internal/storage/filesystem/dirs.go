@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 )
@@ -55,18 +54,6 @@ func (d *Driver) pruneEmptyDirs(dir string) {
 // isBelowRoot reports whether path is a proper descendant of the root.
 func (d *Driver) isBelowRoot(path string) bool {
 	return len(path) > len(d.rootPrefix) && strings.HasPrefix(path, d.rootPrefix)
-}
-
-// syncDirs fsyncs each distinct directory in dirs, so that the entries
-// created, renamed or removed in them survive a crash.
-func syncDirs(dirs []string) error {
-	slices.Sort(dirs)
-	for _, dir := range slices.Compact(dirs) {
-		if err := syncDir(dir); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // syncDir fsyncs one directory.

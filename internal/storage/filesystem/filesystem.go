@@ -40,6 +40,8 @@ type Driver struct {
 	// Delete and the pruning of empty directories hold the write lock, so no
 	// directory is removed between those two steps.
 	dirs sync.RWMutex
+	// syncs shares directory fsyncs among concurrent writers.
+	syncs dirSyncer
 }
 
 var _ storage.Driver = (*Driver)(nil)
@@ -142,7 +144,7 @@ func (d *Driver) Move(ctx context.Context, src, dst string) error {
 	// source directory is not synced: on journaling filesystems the rename
 	// is one journal transaction, and at worst a crash leaves the old name
 	// as well, an orphan that garbage collection removes.
-	if err := syncDirs(append(created, filepath.Dir(dstPath))); err != nil {
+	if err := d.syncs.syncDirs(append(created, filepath.Dir(dstPath))); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 

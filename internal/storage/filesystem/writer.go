@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"github.com/cofferhq/coffer/internal/storage"
@@ -18,6 +19,28 @@ import (
 // many small Write calls into few system calls, at 1 MiB of memory per open
 // writer.
 const writeBufferSize = 1 << 20
+
+// writeBuffers keeps the buffers of closed writers for the next ones. A
+// fresh 1 MiB buffer for every small object would cost more CPU time, in
+// clearing and in garbage collection, than writing the object itself.
+var writeBuffers = sync.Pool{
+	New: func() any { return bufio.NewWriterSize(nil, writeBufferSize) },
+}
+
+// takeWriteBuffer returns a pooled buffer that writes to dst.
+func takeWriteBuffer(dst io.Writer) *bufio.Writer {
+	buf := writeBuffers.Get().(*bufio.Writer)
+	buf.Reset(dst)
+	return buf
+}
+
+// releaseBuffer returns the writer's buffer to the pool. The writer is
+// closed, so it never touches the buffer again.
+func (w *fileWriter) releaseBuffer() {
+	w.buf.Reset(nil)
+	writeBuffers.Put(w.buf)
+	w.buf = nil
+}
 
 // errWriterClosed reports a call on a writer after Commit, Cancel or Close.
 var errWriterClosed = errors.New("storage writer is already closed")
@@ -47,7 +70,7 @@ func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.
 			return nil, err
 		}
 	}
-	w.buf = bufio.NewWriterSize(&writebackFile{file: w.file, start: offset}, writeBufferSize)
+	w.buf = takeWriteBuffer(&writebackFile{file: w.file, start: offset})
 	return w, nil
 }
 
@@ -148,7 +171,9 @@ func (w *fileWriter) Commit(ctx context.Context) error {
 	}
 	w.closed = true
 
-	if err := w.buf.Flush(); err != nil {
+	err := w.buf.Flush()
+	w.releaseBuffer()
+	if err != nil {
 		w.file.Close()
 		return fmt.Errorf("commit %q: write buffered content: %w", w.key, err)
 	}
@@ -162,7 +187,7 @@ func (w *fileWriter) Commit(ctx context.Context) error {
 	if w.offset > 0 {
 		return nil // the file existed before: no directory entry changed
 	}
-	if err := syncDirs(append(w.changedDirs, filepath.Dir(w.path))); err != nil {
+	if err := w.driver.syncs.syncDirs(append(w.changedDirs, filepath.Dir(w.path))); err != nil {
 		return fmt.Errorf("commit %q: %w", w.key, err)
 	}
 	return nil
@@ -177,7 +202,7 @@ func (w *fileWriter) Cancel(context.Context) error {
 		return fmt.Errorf("cancel %q: %w", w.key, errWriterClosed)
 	}
 	w.closed = true
-	w.buf.Reset(io.Discard)
+	w.releaseBuffer()
 
 	if w.offset > 0 {
 		truncateErr := w.file.Truncate(w.offset)
@@ -213,6 +238,7 @@ func (w *fileWriter) Close() error {
 	w.closed = true
 
 	flushErr := w.buf.Flush()
+	w.releaseBuffer()
 	closeErr := w.file.Close()
 	if err := errors.Join(flushErr, closeErr); err != nil {
 		return fmt.Errorf("close writer of %q: %w", w.key, err)
