@@ -72,11 +72,15 @@ func (s *Store) PutBucketPolicy(ctx context.Context, bucket string, document []b
 	return s.execOne(ctx, "put policy of bucket "+bucket, "bucket "+bucket, metadata.ErrNotFound, upsert, bucket, string(document))
 }
 
+// getBucketPolicyQuery reads a bucket's policy document. Every S3 request
+// on a bucket reads it, so it is prepared.
+const getBucketPolicyQuery = `SELECT document FROM bucket_policies WHERE bucket = ?`
+
 // GetBucketPolicy returns the policy document of bucket, or an error
 // wrapping metadata.ErrNotFound when it has none.
 func (s *Store) GetBucketPolicy(ctx context.Context, bucket string) ([]byte, error) {
 	var document string
-	err := s.reader.QueryRowContext(ctx, `SELECT document FROM bucket_policies WHERE bucket = ?`, bucket).Scan(&document)
+	err := s.read.getBucketPolicy.QueryRowContext(ctx, bucket).Scan(&document)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("policy of bucket %s: %w", bucket, metadata.ErrNotFound)
 	}
@@ -89,7 +93,7 @@ func (s *Store) GetBucketPolicy(ctx context.Context, bucket string) ([]byte, err
 // DeleteBucketPolicy removes the policy of an existing bucket.
 func (s *Store) DeleteBucketPolicy(ctx context.Context, bucket string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := requireBucket(ctx, tx, bucket); err != nil {
+		if err := requireBucket(ctx, tx.StmtContext(ctx, s.writes.bucketExists), bucket); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bucket_policies WHERE bucket = ?`, bucket); err != nil {

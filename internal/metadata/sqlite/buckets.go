@@ -33,6 +33,9 @@ func (s *Store) CreateBucket(ctx context.Context, b metadata.Bucket) error {
 // getBucketQuery selects a bucket by name.
 const getBucketQuery = `SELECT region, created FROM buckets WHERE name = ?`
 
+// bucketExistsQuery tells whether a bucket exists; requireBucket runs it.
+const bucketExistsQuery = `SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?)`
+
 // GetBucket returns the bucket, or an error wrapping metadata.ErrNotFound.
 func (s *Store) GetBucket(ctx context.Context, name string) (metadata.Bucket, error) {
 	b := metadata.Bucket{Name: name}
@@ -77,7 +80,7 @@ func (s *Store) ListBuckets(ctx context.Context) ([]metadata.Bucket, error) {
 // metadata.ErrNotEmpty while it contains an object or a multipart upload.
 func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := requireBucket(ctx, tx, name); err != nil {
+		if err := requireBucket(ctx, tx.StmtContext(ctx, s.writes.bucketExists), name); err != nil {
 			return err
 		}
 
@@ -105,13 +108,13 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 
 // requireBucket returns nil when bucket name exists, else an error wrapping
 // metadata.ErrNotFound.
-func requireBucket(ctx context.Context, q queryRower, name string) error {
-	var exists bool
-	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?)`, name).Scan(&exists)
+func requireBucket(ctx context.Context, exists *sql.Stmt, name string) error {
+	var found bool
+	err := exists.QueryRowContext(ctx, name).Scan(&found)
 	if err != nil {
 		return fmt.Errorf("look up bucket %s: %w", name, err)
 	}
-	if !exists {
+	if !found {
 		return fmt.Errorf("bucket %s: %w", name, metadata.ErrNotFound)
 	}
 	return nil

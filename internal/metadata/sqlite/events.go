@@ -25,15 +25,18 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, changes ...metadata.Chan
 	if err != nil {
 		return fmt.Errorf("record events: %w", err)
 	}
-	return insertEvents(ctx, tx, events)
+	return s.insertEvents(ctx, tx, events)
 }
 
+// insertEventQuery appends one event to the outbox.
+const insertEventQuery = `INSERT INTO event_outbox (id, type, source, subject, scope_kind, scope_name, time, data)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
 // insertEvents appends events to the outbox in slice order.
-func insertEvents(ctx context.Context, tx *sql.Tx, events []metadata.Event) error {
-	const insert = `INSERT INTO event_outbox (id, type, source, subject, scope_kind, scope_name, time, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []metadata.Event) error {
+	insert := tx.StmtContext(ctx, s.writes.insertEvent)
 	for _, e := range events {
-		_, err := tx.ExecContext(ctx, insert, e.ID, e.Type, e.Source, e.Subject, e.ScopeKind, e.ScopeName,
+		_, err := insert.ExecContext(ctx, e.ID, e.Type, e.Source, e.Subject, e.ScopeKind, e.ScopeName,
 			e.Time.UTC().UnixNano(), e.Data)
 		if err != nil {
 			return fmt.Errorf("insert event %s into the outbox: %w", e.ID, err)
@@ -75,7 +78,7 @@ func manifestDeletion(ctx context.Context, tx *sql.Tx, repoID int64, repo string
 
 // AppendEvents inserts events into the outbox in one transaction.
 func (s *Store) AppendEvents(ctx context.Context, events []metadata.Event) error {
-	err := s.write(ctx, func(tx *sql.Tx) error { return insertEvents(ctx, tx, events) })
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.insertEvents(ctx, tx, events) })
 	if err != nil {
 		return fmt.Errorf("append %d events: %w", len(events), err)
 	}

@@ -32,7 +32,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, u metadata.MultipartU
 	}
 
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		if err := requireBucket(ctx, tx, u.Bucket); err != nil {
+		if err := requireBucket(ctx, tx.StmtContext(ctx, s.writes.bucketExists), u.Bucket); err != nil {
 			return err
 		}
 
@@ -187,7 +187,7 @@ func (s *Store) ListMultipartUploads(ctx context.Context, bucket, prefix, keyAft
 	}
 
 	if len(uploads) == 0 {
-		if err := requireBucket(ctx, s.reader, bucket); err != nil {
+		if err := requireBucket(ctx, s.read.bucketExists, bucket); err != nil {
 			return nil, err
 		}
 	}
@@ -264,7 +264,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, id string, o *metad
 			return fmt.Errorf("multipart upload %s for %q in %s: %w", id, o.Key, o.Bucket, metadata.ErrNotFound)
 		}
 
-		if replaced, err = storeObject(ctx, tx, o, cond, time.Now()); err != nil {
+		if replaced, err = s.storeObject(ctx, tx, o, cond, time.Now()); err != nil {
 			return err
 		}
 		if parts, err = deleteUploadRows(ctx, tx, id); err != nil {

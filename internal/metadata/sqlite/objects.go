@@ -24,6 +24,27 @@ const objectColumns = `bucket, key, blob, size, etag, content_type, headers, use
 // getObjectQuery selects an object by bucket and key.
 const getObjectQuery = `SELECT ` + objectColumns + ` FROM objects WHERE bucket = ? AND key = ?`
 
+// referenceBlobQuery adds one reference to a blob, creating its row for
+// the first one.
+const referenceBlobQuery = `INSERT INTO blobs (digest, size, created, refcount, location) VALUES (?, ?, ?, 1, ?)
+	ON CONFLICT (digest) DO UPDATE SET refcount = refcount + 1, location = ` + repairLocation
+
+// upsertObjectQuery writes an object's row over any row under its key.
+const upsertObjectQuery = `INSERT INTO objects (` + objectColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (bucket, key) DO UPDATE SET
+		blob = excluded.blob, size = excluded.size, etag = excluded.etag,
+		content_type = excluded.content_type, headers = excluded.headers,
+		user_metadata = excluded.user_metadata, checksums = excluded.checksums,
+		checksum_type = excluded.checksum_type, parts = excluded.parts,
+		modified = excluded.modified`
+
+// deleteObjectQuery removes an object's row.
+const deleteObjectQuery = `DELETE FROM objects WHERE bucket = ? AND key = ?`
+
+// releaseBlobQuery takes one reference from a blob, never below zero.
+const releaseBlobQuery = `UPDATE blobs SET refcount = max(refcount - 1, 0) WHERE digest = ?`
+
 // listObjectsQuery selects a page of a bucket's objects with keys at or
 // above a lower bound, and listObjectsBelowQuery one with keys also below an
 // exclusive upper bound. Both are a range scan of the primary key that stops
@@ -51,11 +72,11 @@ const (
 func (s *Store) PutObject(ctx context.Context, o *metadata.Object, cond metadata.Precondition) (*metadata.Object, error) {
 	var replaced *metadata.Object
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := requireBucket(ctx, tx, o.Bucket); err != nil {
+		if err := requireBucket(ctx, tx.StmtContext(ctx, s.writes.bucketExists), o.Bucket); err != nil {
 			return err
 		}
 		var err error
-		if replaced, err = storeObject(ctx, tx, o, cond, time.Now()); err != nil {
+		if replaced, err = s.storeObject(ctx, tx, o, cond, time.Now()); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, metadata.Change{Kind: metadata.ObjectCreated, Object: o})
@@ -72,8 +93,8 @@ func (s *Store) PutObject(ctx context.Context, o *metadata.Object, cond metadata
 // storeObject checks cond, writes o's row over any object under the same
 // key and moves one blob reference from the replaced object to o. The bucket
 // must exist. It returns the replaced object, or nil.
-func storeObject(ctx context.Context, tx *sql.Tx, o *metadata.Object, cond metadata.Precondition, now time.Time) (*metadata.Object, error) {
-	current, err := selectObject(ctx, tx, o.Bucket, o.Key)
+func (s *Store) storeObject(ctx context.Context, tx *sql.Tx, o *metadata.Object, cond metadata.Precondition, now time.Time) (*metadata.Object, error) {
+	current, err := selectObject(ctx, tx.StmtContext(ctx, s.writes.getObject), o.Bucket, o.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -88,28 +109,18 @@ func storeObject(ctx context.Context, tx *sql.Tx, o *metadata.Object, cond metad
 
 	// Take the new reference before releasing the old one, so replacing an
 	// object with one of the same content never takes the count below 1.
-	const insertBlob = `INSERT INTO blobs (digest, size, created, refcount, location) VALUES (?, ?, ?, 1, ?)
-		ON CONFLICT (digest) DO UPDATE SET refcount = refcount + 1, location = ` + repairLocation
-	if _, err := tx.ExecContext(ctx, insertBlob, string(o.Blob), o.Size, now.UTC().UnixNano(), o.BlobLocation); err != nil {
+	if _, err := tx.StmtContext(ctx, s.writes.referenceBlob).ExecContext(ctx, string(o.Blob), o.Size, now.UTC().UnixNano(), o.BlobLocation); err != nil {
 		return nil, fmt.Errorf("count reference to blob %s: %w", o.Blob, err)
 	}
 
-	const upsert = `INSERT INTO objects (` + objectColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (bucket, key) DO UPDATE SET
-			blob = excluded.blob, size = excluded.size, etag = excluded.etag,
-			content_type = excluded.content_type, headers = excluded.headers,
-			user_metadata = excluded.user_metadata, checksums = excluded.checksums,
-			checksum_type = excluded.checksum_type, parts = excluded.parts,
-			modified = excluded.modified`
-	_, err = tx.ExecContext(ctx, upsert, o.Bucket, o.Key, string(o.Blob), o.Size, o.ETag, o.ContentType,
+	_, err = tx.StmtContext(ctx, s.writes.upsertObject).ExecContext(ctx, o.Bucket, o.Key, string(o.Blob), o.Size, o.ETag, o.ContentType,
 		row.headers, row.userMetadata, row.checksums, o.ChecksumType, row.parts, unixNano(o.Modified, now))
 	if err != nil {
 		return nil, fmt.Errorf("write object row: %w", err)
 	}
 
 	if current != nil {
-		if err := releaseBlob(ctx, tx, current.Blob); err != nil {
+		if err := releaseBlob(ctx, tx.StmtContext(ctx, s.writes.releaseBlob), current.Blob); err != nil {
 			return nil, err
 		}
 	}
@@ -139,9 +150,8 @@ func checkPrecondition(bucket, key string, current *metadata.Object, cond metada
 
 // releaseBlob takes one reference from blob d. The count stays at zero
 // rather than going below it.
-func releaseBlob(ctx context.Context, tx *sql.Tx, d digest.Digest) error {
-	const release = `UPDATE blobs SET refcount = max(refcount - 1, 0) WHERE digest = ?`
-	if _, err := tx.ExecContext(ctx, release, string(d)); err != nil {
+func releaseBlob(ctx context.Context, release *sql.Stmt, d digest.Digest) error {
+	if _, err := release.ExecContext(ctx, string(d)); err != nil {
 		return fmt.Errorf("release reference to blob %s: %w", d, err)
 	}
 	return nil
@@ -149,8 +159,8 @@ func releaseBlob(ctx context.Context, tx *sql.Tx, d digest.Digest) error {
 
 // selectObject returns the object stored under bucket and key, or nil when
 // there is none.
-func selectObject(ctx context.Context, q queryRower, bucket, key string) (*metadata.Object, error) {
-	o, err := scanObject(q.QueryRowContext(ctx, getObjectQuery, bucket, key))
+func selectObject(ctx context.Context, get *sql.Stmt, bucket, key string) (*metadata.Object, error) {
+	o, err := scanObject(get.QueryRowContext(ctx, bucket, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -179,7 +189,7 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (*metadata
 	var deleted *metadata.Object
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		deleted, err = selectObject(ctx, tx, bucket, key)
+		deleted, err = selectObject(ctx, tx.StmtContext(ctx, s.writes.getObject), bucket, key)
 		if err != nil {
 			return err
 		}
@@ -187,10 +197,10 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (*metadata
 			return fmt.Errorf("object %q in %s: %w", key, bucket, metadata.ErrNotFound)
 		}
 
-		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE bucket = ? AND key = ?`, bucket, key); err != nil {
+		if _, err := tx.StmtContext(ctx, s.writes.deleteObject).ExecContext(ctx, bucket, key); err != nil {
 			return fmt.Errorf("delete object row: %w", err)
 		}
-		if err := releaseBlob(ctx, tx, deleted.Blob); err != nil {
+		if err := releaseBlob(ctx, tx.StmtContext(ctx, s.writes.releaseBlob), deleted.Blob); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, metadata.Change{Kind: metadata.ObjectDeleted, Object: deleted})
@@ -239,7 +249,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket, prefix, after string, l
 	// Every object row names an existing bucket, so only an empty page
 	// needs the check.
 	if len(objects) == 0 {
-		if err := requireBucket(ctx, s.reader, bucket); err != nil {
+		if err := requireBucket(ctx, s.read.bucketExists, bucket); err != nil {
 			return nil, err
 		}
 	}

@@ -38,6 +38,7 @@ type Store struct {
 	writer *sql.DB // a single connection, which runs every transaction that writes
 	reader *sql.DB // query-only connections for reads
 	read   readStatements
+	writes writeStatements
 	// recorder turns each write transaction's changes into outbox events; nil records none.
 	recorder metadata.EventRecorder
 }
@@ -82,7 +83,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	reader.SetConnMaxLifetime(0)
 
 	s := &Store{writer: writer, reader: reader}
-	if err := s.read.prepare(ctx, reader); err != nil {
+	if err := s.prepare(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("open sqlite metadata store %s: %w", path, err)
 	}
@@ -123,57 +124,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the prepared statements and both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.read.close(), s.reader.Close(), s.writer.Close())
-}
-
-// readStatements are the lookups on the registry's pull path and the S3
-// object read path, prepared on the reader pool, which keeps the compiled
-// form on each connection. In a CPU profile of BenchmarkGetTaggedManifest
-// with unprepared queries, compiling the SQL took about two thirds of each
-// lookup.
-type readStatements struct {
-	getManifest       *sql.Stmt
-	getTaggedManifest *sql.Stmt
-	lookupBlob        *sql.Stmt
-	getBucket         *sql.Stmt
-	getObject         *sql.Stmt
-	listObjects       *sql.Stmt
-	listObjectsBelow  *sql.Stmt
-}
-
-// prepare compiles the statements on reader.
-func (r *readStatements) prepare(ctx context.Context, reader *sql.DB) error {
-	for _, st := range []struct {
-		stmt  **sql.Stmt
-		query string
-	}{
-		{&r.getManifest, getManifestQuery},
-		{&r.getTaggedManifest, getTaggedManifestQuery},
-		{&r.lookupBlob, lookupBlobQuery},
-		{&r.getBucket, getBucketQuery},
-		{&r.getObject, getObjectQuery},
-		{&r.listObjects, listObjectsQuery},
-		{&r.listObjectsBelow, listObjectsBelowQuery},
-	} {
-		stmt, err := reader.PrepareContext(ctx, st.query)
-		if err != nil {
-			return fmt.Errorf("prepare statement %q: %w", st.query, err)
-		}
-		*st.stmt = stmt
-	}
-	return nil
-}
-
-// close closes the statements that were prepared.
-func (r *readStatements) close() error {
-	var errs []error
-	for _, stmt := range []*sql.Stmt{r.getManifest, r.getTaggedManifest, r.lookupBlob,
-		r.getBucket, r.getObject, r.listObjects, r.listObjectsBelow} {
-		if stmt != nil {
-			errs = append(errs, stmt.Close())
-		}
-	}
-	return errors.Join(errs...)
+	return errors.Join(closeAll(s.read.list()), closeAll(s.writes.list()), s.reader.Close(), s.writer.Close())
 }
 
 // write runs fn in one transaction on the writer connection, and commits it
