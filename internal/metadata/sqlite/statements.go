@@ -51,6 +51,9 @@ type writeStatements struct {
 	deleteObject  *sql.Stmt
 	releaseBlob   *sql.Stmt
 	insertEvent   *sql.Stmt
+	savepoint     *sql.Stmt
+	release       *sql.Stmt
+	rollbackTo    *sql.Stmt
 }
 
 func (w *writeStatements) list() []statement {
@@ -62,6 +65,9 @@ func (w *writeStatements) list() []statement {
 		{&w.deleteObject, deleteObjectQuery},
 		{&w.releaseBlob, releaseBlobQuery},
 		{&w.insertEvent, insertEventQuery},
+		{&w.savepoint, savepointQuery},
+		{&w.release, releaseQuery},
+		{&w.rollbackTo, rollbackToQuery},
 	}
 }
 

@@ -39,6 +39,8 @@ type Store struct {
 	reader *sql.DB // query-only connections for reads
 	read   readStatements
 	writes writeStatements
+	// batches groups concurrent write transactions into one commit.
+	batches writeBatcher
 	// recorder turns each write transaction's changes into outbox events; nil records none.
 	recorder metadata.EventRecorder
 }
@@ -125,25 +127,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the prepared statements and both connection pools.
 func (s *Store) Close() error {
 	return errors.Join(closeAll(s.read.list()), closeAll(s.writes.list()), s.reader.Close(), s.writer.Close())
-}
-
-// write runs fn in one transaction on the writer connection, and commits it
-// when fn returns nil. Any error from fn rolls the transaction back and is
-// returned unchanged.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin sqlite transaction: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		// The rollback error adds nothing: the transaction is abandoned either way.
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit sqlite transaction: %w", err)
-	}
-	return nil
 }
 
 // unixNano converts t to stored form, using now when t is zero.
