@@ -98,7 +98,7 @@ func (s *Store) StatBlob(ctx context.Context, d digest.Digest) (metadata.Blob, e
 // metadata.ErrNotFound.
 func (s *Store) GetBlob(ctx context.Context, d digest.Digest) (metadata.Blob, error) {
 	b := metadata.Blob{Digest: d}
-	err := s.reader.QueryRowContext(ctx, `SELECT size, location FROM blobs WHERE digest = ?`, string(d)).Scan(&b.Size, &b.Location)
+	err := s.read.getBlob.QueryRowContext(ctx, string(d)).Scan(&b.Size, &b.Location)
 	if errors.Is(err, sql.ErrNoRows) {
 		return metadata.Blob{}, fmt.Errorf("blob %s: %w", d, metadata.ErrNotFound)
 	}
@@ -107,6 +107,9 @@ func (s *Store) GetBlob(ctx context.Context, d digest.Digest) (metadata.Blob, er
 	}
 	return b, nil
 }
+
+// getBlobQuery reads a blob's row. Every object read runs it.
+const getBlobQuery = `SELECT size, location FROM blobs WHERE digest = ?`
 
 // repairLocation is the location an upsert of a blob row keeps: the row's
 // own, unless the row is quarantined and the new one names fresh content.

@@ -19,6 +19,8 @@ type readStatements struct {
 	getBucket         *sql.Stmt
 	bucketExists      *sql.Stmt
 	getBucketPolicy   *sql.Stmt
+	getBlob           *sql.Stmt
+	listTrustStores   *sql.Stmt
 	getObject         *sql.Stmt
 	listObjects       *sql.Stmt
 	listObjectsBelow  *sql.Stmt
@@ -32,6 +34,8 @@ func (r *readStatements) list() []statement {
 		{&r.getBucket, getBucketQuery},
 		{&r.bucketExists, bucketExistsQuery},
 		{&r.getBucketPolicy, getBucketPolicyQuery},
+		{&r.getBlob, getBlobQuery},
+		{&r.listTrustStores, listTrustStoresQuery},
 		{&r.getObject, getObjectQuery},
 		{&r.listObjects, listObjectsQuery},
 		{&r.listObjectsBelow, listObjectsBelowQuery},

@@ -55,9 +55,13 @@ func (s *Store) GetTrustStore(ctx context.Context, name string) (metadata.TrustS
 	return ts, nil
 }
 
+// listTrustStoresQuery lists every trust store. The supply-chain policy
+// check runs it on every object read.
+const listTrustStoresQuery = `SELECT name, document, created, updated FROM trust_stores ORDER BY name`
+
 // ListTrustStores returns every trust store, ordered by name.
 func (s *Store) ListTrustStores(ctx context.Context) ([]metadata.TrustStore, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT name, document, created, updated FROM trust_stores ORDER BY name`)
+	rows, err := s.read.listTrustStores.QueryContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list trust stores: %w", err)
 	}
