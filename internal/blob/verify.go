@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cofferhq/coffer/internal/digest"
@@ -106,9 +107,20 @@ func (r *verifyingReader) consume(n int64) error {
 	return nil
 }
 
+// verifyBuffers hold the buffers that verify reads the rest of a blob
+// into. The rest of a small blob is usually nothing, and a fresh 32 KiB
+// buffer per read, as io.Copy would allocate, cost more than reading it.
+var verifyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
+
 // verify hashes what is left of the blob and compares size and digest.
 func (r *verifyingReader) verify() error {
-	rest, err := io.Copy(r.sink, r.rc)
+	buf := verifyBuffers.Get().(*[]byte)
+	// Hiding the file's WriteTo makes CopyBuffer use buf.
+	rest, err := io.CopyBuffer(r.sink, struct{ io.Reader }{r.rc}, *buf)
+	verifyBuffers.Put(buf)
 	if err != nil {
 		return fmt.Errorf("read blob %s: %w", r.expected, err)
 	}
