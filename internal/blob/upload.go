@@ -337,7 +337,7 @@ func (s *Store) Put(ctx context.Context, expected digest.Digest, body io.Reader,
 		return 0, "", err
 	}
 	key := uploadKey(id)
-	w, err := storage.NewWriter(ctx, s.driver, key, declared)
+	w, err := s.newOnePassWriter(ctx, key, declared)
 	if err != nil {
 		return 0, "", fmt.Errorf("write blob %s: %w", expected, err)
 	}
@@ -442,7 +442,7 @@ func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee i
 		return "", 0, "", err
 	}
 	key := uploadKey(id)
-	w, err := storage.NewWriter(ctx, s.driver, key, declared)
+	w, err := s.newOnePassWriter(ctx, key, declared)
 	if err != nil {
 		return "", 0, "", fmt.Errorf("write blob: %w", err)
 	}
@@ -474,6 +474,16 @@ func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee i
 	}
 	s.storeUploadSums(ctx, d, summer, n)
 	return d, n, location, nil
+}
+
+// newOnePassWriter opens the upload key of a blob written in one request.
+// Unless uploads stay in place, place moves the key to the blob's content
+// key right after Commit, so the upload key is temporary.
+func (s *Store) newOnePassWriter(ctx context.Context, key string, declared int64) (storage.Writer, error) {
+	if s.InPlace() {
+		return storage.NewWriter(ctx, s.driver, key, declared)
+	}
+	return storage.NewTempWriter(ctx, s.driver, key, declared)
 }
 
 // hashingWriter returns a writer that passes every byte to w, h and, when

@@ -121,7 +121,38 @@ func NewWriter(ctx context.Context, d Driver, key string, size int64) (Writer, e
 	if err != nil {
 		return nil, err
 	}
-	return &sizeCheckedWriter{Writer: w, key: key, declared: size}, nil
+	return CheckSize(w, key, size), nil
+}
+
+// TempWriterOpener is implemented by drivers that can commit content
+// faster when its key is temporary: the caller moves the content to its
+// final key with Move right after Commit, and no one reads the temporary
+// key. Commit then makes the bytes durable, but a crash may lose the
+// temporary key's name, which the Move would have replaced anyway. The
+// filesystem driver skips the fsync of the key's directory. Decorators
+// implement it by passing the call on to the driver they wrap.
+type TempWriterOpener interface {
+	// TempWriter opens key for writing at offset 0 as NewWriter does,
+	// for content of size bytes, or of unknown size when size < 0.
+	TempWriter(ctx context.Context, key string, size int64) (Writer, error)
+}
+
+// NewTempWriter opens the temporary key of d for writing, as NewWriter
+// does, through TempWriter when d implements TempWriterOpener.
+func NewTempWriter(ctx context.Context, d Driver, key string, size int64) (Writer, error) {
+	if opener, ok := d.(TempWriterOpener); ok {
+		return opener.TempWriter(ctx, key, size)
+	}
+	return NewWriter(ctx, d, key, size)
+}
+
+// CheckSize returns w held to a content of size bytes, as NewWriter returns
+// it for a driver without SizedWriter, or w itself when size < 0.
+func CheckSize(w Writer, key string, size int64) Writer {
+	if size < 0 {
+		return w
+	}
+	return &sizeCheckedWriter{Writer: w, key: key, declared: size}
 }
 
 // sizeCheckedWriter holds a Writer to a declared content size, for drivers

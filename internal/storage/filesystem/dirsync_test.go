@@ -2,6 +2,7 @@ package filesystem
 
 import (
 	"errors"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -103,5 +104,67 @@ func TestDirSyncerRunsAnFsyncForEachSequentialCaller(t *testing.T) {
 	}
 	if got := fake.count(); got != 3 {
 		t.Fatalf("fsyncs = %d, want 3", got)
+	}
+}
+
+// countSyncs makes d count its directory fsyncs by directory name,
+// relative to the root.
+func countSyncs(d *Driver) map[string]int {
+	counts := map[string]int{}
+	d.syncs.fsync = func(dir string) error {
+		rel, _ := filepath.Rel(d.root, dir)
+		counts[rel]++
+		return nil
+	}
+	return counts
+}
+
+func TestTempWriterSkipsDirectorySync(t *testing.T) {
+	ctx := t.Context()
+	d, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Create both directories first, so only the entries change.
+	for _, key := range []string{"uploads/keep", "blobs/keep"} {
+		w, err := d.Writer(ctx, key, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := countSyncs(d)
+
+	w, err := d.Writer(ctx, "uploads/plain", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if counts["uploads"] != 1 {
+		t.Fatalf("syncs of uploads after a plain commit = %d, want 1", counts["uploads"])
+	}
+
+	temp, err := d.TempWriter(ctx, "uploads/temp", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := temp.Write([]byte("abc")); err != nil {
+		t.Fatal(err)
+	}
+	if err := temp.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if counts["uploads"] != 1 {
+		t.Fatalf("syncs of uploads after a temporary commit = %d, want still 1", counts["uploads"])
+	}
+	if err := d.Move(ctx, "uploads/temp", "blobs/final"); err != nil {
+		t.Fatal(err)
+	}
+	if counts["blobs"] != 1 {
+		t.Fatalf("syncs of blobs after the move = %d, want 1", counts["blobs"])
 	}
 }

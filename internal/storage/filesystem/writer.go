@@ -74,6 +74,19 @@ func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.
 	return w, nil
 }
 
+// TempWriter opens the temporary key for writing at offset 0, as Writer
+// does. Its Commit fsyncs the file but not the file's directory: the
+// caller's Move syncs the directory the file moves to, which is the name
+// that must survive a crash.
+func (d *Driver) TempWriter(ctx context.Context, key string, size int64) (storage.Writer, error) {
+	w, err := d.Writer(ctx, key, 0)
+	if err != nil {
+		return nil, err
+	}
+	w.(*fileWriter).temporary = true
+	return storage.CheckSize(w, key, size), nil
+}
+
 // createFile creates or truncates the file at path, creating its parent
 // directories, and returns the directories whose entries changed.
 func (d *Driver) createFile(path string) (*os.File, []string, error) {
@@ -138,7 +151,9 @@ type fileWriter struct {
 	// changedDirs lists the directories whose entries changed when the
 	// writer created parent directories; Commit syncs them.
 	changedDirs []string
-	closed      bool
+	// temporary skips the directory syncs of Commit (see TempWriter).
+	temporary bool
+	closed    bool
 }
 
 // Write buffers p and writes the buffer to the file whenever it fills.
@@ -184,8 +199,10 @@ func (w *fileWriter) Commit(ctx context.Context) error {
 	if err := w.file.Close(); err != nil {
 		return fmt.Errorf("commit %q: close file: %w", w.key, err)
 	}
-	if w.offset > 0 {
-		return nil // the file existed before: no directory entry changed
+	if w.offset > 0 || w.temporary {
+		// The file existed before, so no directory entry changed, or the
+		// caller's Move makes the file's final name durable.
+		return nil
 	}
 	if err := w.driver.syncs.syncDirs(append(w.changedDirs, filepath.Dir(w.path))); err != nil {
 		return fmt.Errorf("commit %q: %w", w.key, err)

@@ -164,6 +164,14 @@ func (d *Driver) SizedWriter(ctx context.Context, key string, size int64) (stora
 	})
 }
 
+// TempWriter opens the temporary key through the wrapped driver's
+// TempWriter, where it has one, counted as Writer is.
+func (d *Driver) TempWriter(ctx context.Context, key string, size int64) (storage.Writer, error) {
+	return d.openWriter(func() (storage.Writer, error) {
+		return storage.NewTempWriter(ctx, d.next, key, size)
+	})
+}
+
 func (d *Driver) openWriter(open func() (storage.Writer, error)) (storage.Writer, error) {
 	started := time.Now()
 	w, err := open()

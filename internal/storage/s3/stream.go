@@ -19,14 +19,18 @@ const maxPutObjectSize = 5 << 30
 
 // SizedWriter opens key for content of exactly size bytes. Content that fits
 // in the first part, or is larger than one PutObject allows, goes through
-// Writer. Other content streams to the store as the body of one PutObject,
+// Writer, held to size. Other content streams to the store as the body of one PutObject,
 // so the store writes it once, with no parts to join at the end.
 //
 // The body is sent with an unsigned payload (see unsignedPayload), because
 // its SHA-256 is not known before the last byte.
 func (d *Driver) SizedWriter(ctx context.Context, key string, size int64) (storage.Writer, error) {
 	if size <= firstPartSize || size > maxPutObjectSize {
-		return d.Writer(ctx, key, 0)
+		w, err := d.Writer(ctx, key, 0)
+		if err != nil {
+			return nil, err
+		}
+		return storage.CheckSize(w, key, size), nil
 	}
 	if err := checkRequest(ctx, key); err != nil {
 		return nil, err

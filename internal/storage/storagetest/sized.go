@@ -96,3 +96,38 @@ func testSizedWriterCancel(t *testing.T, d storage.Driver) {
 	// A writer at offset 0 truncated the key, so Cancel leaves nothing.
 	assertMissing(t, d, "replaced")
 }
+
+func testTempWriterMovedToFinalKey(t *testing.T, d storage.Driver) {
+	for _, size := range []int64{-1, 1000} {
+		content := randomBytes(1000, 60)
+		w, err := storage.NewTempWriter(t.Context(), d, "uploads/temp", size)
+		if err != nil {
+			t.Fatalf("NewTempWriter with size %d: %v", size, err)
+		}
+		if _, err := w.Write(content); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		if err := w.Commit(t.Context()); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		if err := d.Move(t.Context(), "uploads/temp", "final/key"); err != nil {
+			t.Fatalf("Move: %v", err)
+		}
+		assertContent(t, d, "final/key", content)
+	}
+}
+
+func testTempWriterTooFewBytes(t *testing.T, d storage.Driver) {
+	content := randomBytes(1000, 61)
+	w, err := storage.NewTempWriter(t.Context(), d, "uploads/short", int64(len(content))+1)
+	if err != nil {
+		t.Fatalf("NewTempWriter: %v", err)
+	}
+	if _, err := w.Write(content); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	err = w.Commit(t.Context())
+	if !errors.Is(err, storage.ErrSizeMismatch) {
+		t.Fatalf("Commit of one byte too few = %v, want ErrSizeMismatch", err)
+	}
+}

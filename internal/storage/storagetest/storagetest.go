@@ -44,6 +44,8 @@ func Run(t *testing.T, newDriver func(t *testing.T) storage.Driver) {
 		{"SizedWriterTooFewBytes", testSizedWriterTooFewBytes},
 		{"SizedWriterTooManyBytes", testSizedWriterTooManyBytes},
 		{"SizedWriterCancel", testSizedWriterCancel},
+		{"TempWriterMovedToFinalKey", testTempWriterMovedToFinalKey},
+		{"TempWriterTooFewBytes", testTempWriterTooFewBytes},
 		{"MissingKeys", testMissingKeys},
 		{"PrefixIsNotKey", testPrefixIsNotKey},
 		{"InvalidKeys", testInvalidKeys},

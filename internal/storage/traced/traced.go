@@ -116,6 +116,14 @@ func (d *Driver) SizedWriter(ctx context.Context, key string, size int64) (stora
 	})
 }
 
+// TempWriter opens the temporary key through the wrapped driver's
+// TempWriter, where it has one, with the same spans as Writer.
+func (d *Driver) TempWriter(ctx context.Context, key string, size int64) (storage.Writer, error) {
+	return d.openWriter(ctx, key, func(ctx context.Context) (storage.Writer, error) {
+		return storage.NewTempWriter(ctx, d.next, key, size)
+	})
+}
+
 func (d *Driver) openWriter(ctx context.Context, key string, open func(ctx context.Context) (storage.Writer, error)) (storage.Writer, error) {
 	spanCtx, span := d.start(ctx, spanWriter, key)
 	w, err := open(spanCtx)
