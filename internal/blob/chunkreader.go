@@ -143,7 +143,9 @@ func (s *Store) openWhole(ctx context.Context, d digest.Digest, key string, size
 		return nil, err
 	}
 	if sums != nil {
-		return newChunkReader(rc, d, sums, 0, size, &s.corrupts), nil
+		// Read the next chunks from storage while the caller sends the
+		// verified ones.
+		return newChunkReader(readahead.New(rc, int(sums.chunkSize)), d, sums, 0, size, &s.corrupts), nil
 	}
 
 	verifying := newVerifyingReader(rc, d, size, 0, size, &s.corrupts)

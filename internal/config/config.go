@@ -167,6 +167,9 @@ type S3Storage struct {
 type FilesystemStorage struct {
 	// Root is the directory of blobs and uploads. Default DataDir/storage.
 	Root string `yaml:"root"`
+	// DirectIO lets large writes and reads bypass the page cache with
+	// O_DIRECT on Linux. Default true.
+	DirectIO bool `yaml:"direct_io"`
 }
 
 // Metadata selects the metadata store.

@@ -17,7 +17,7 @@ func Default() Config {
 		DataDir:         "./coffer-data",
 		Auth:            Auth{OIDC: defaultOIDC()},
 		S3:              S3{Enabled: true, Listen: "127.0.0.1:9000", Region: "us-east-1", MultipartExpiry: 7 * 24 * time.Hour},
-		Storage:         Storage{Driver: "filesystem", VerifyReads: "checksums", S3: S3Storage{Region: "us-east-1", RedirectExpiry: 5 * time.Minute}, Reliability: defaultStorageReliability},
+		Storage:         Storage{Driver: "filesystem", VerifyReads: "checksums", Filesystem: FilesystemStorage{DirectIO: true}, S3: S3Storage{Region: "us-east-1", RedirectExpiry: 5 * time.Minute}, Reliability: defaultStorageReliability},
 		Metadata:        Metadata{Driver: "sqlite"},
 		Registry:        Registry{MaxManifestBytes: 4 << 20},
 		GC:              defaultGC,

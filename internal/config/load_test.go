@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,7 @@ storage:
   driver: memory
   filesystem:
     root: /mnt/blobs
+    direct_io: false
 metadata:
   sqlite:
     path: /var/lib/coffer/meta.db
@@ -86,6 +88,7 @@ shutdown_timeout: 1m30s
 		{"s3.listen", cfg.S3.Listen, "0.0.0.0:9001"},
 		{"storage.driver", cfg.Storage.Driver, "memory"},
 		{"storage.filesystem.root", cfg.Storage.Filesystem.Root, "/mnt/blobs"},
+		{"storage.filesystem.direct_io", strconv.FormatBool(cfg.Storage.Filesystem.DirectIO), "false"},
 		{"metadata.sqlite.path", cfg.Metadata.SQLite.Path, "/var/lib/coffer/meta.db"},
 		{"log.format", cfg.Log.Format, "json"},
 		{"log.level", cfg.Log.Level, "debug"},

@@ -48,6 +48,9 @@ func (s *storageSubsystem) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("filesystem storage at %s: %w", s.cfg.Filesystem.Root, err)
 		}
+		if !s.cfg.Filesystem.DirectIO {
+			d.DisableDirectIO()
+		}
 		s.driver = d
 	case "s3":
 		c := s.cfg.S3

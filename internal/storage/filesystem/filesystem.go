@@ -42,6 +42,8 @@ type Driver struct {
 	dirs sync.RWMutex
 	// syncs shares directory fsyncs among concurrent writers.
 	syncs dirSyncer
+	// pageCacheOnly turns direct I/O off (see DisableDirectIO).
+	pageCacheOnly bool
 }
 
 var _ storage.Driver = (*Driver)(nil)
@@ -61,6 +63,17 @@ func New(root string) (*Driver, error) {
 		rootPrefix += string(filepath.Separator)
 	}
 	return &Driver{root: abs, rootPrefix: rootPrefix}, nil
+}
+
+// DisableDirectIO makes every write and read go through the page cache,
+// and returns d. By default content larger than the write buffer is
+// written with O_DIRECT and large reads use it too, which saves the CPU
+// time of copying through the page cache but leaves large blobs out of it,
+// so repeated reads of one go to the disk each time. Call it before the
+// driver is used.
+func (d *Driver) DisableDirectIO() *Driver {
+	d.pageCacheOnly = true
+	return d
 }
 
 // Name returns "filesystem".
@@ -90,6 +103,9 @@ func (d *Driver) Reader(ctx context.Context, key string, offset int64) (io.ReadC
 	if _, err := file.Seek(offset, io.SeekStart); err != nil {
 		_ = file.Close()
 		return nil, fmt.Errorf("read %q: seek to offset %d: %w", key, offset, err)
+	}
+	if !d.pageCacheOnly && size-offset >= directReadMinSize && offset%directAlignment == 0 {
+		return newDirectReader(file), nil
 	}
 	return file, nil
 }

@@ -70,7 +70,8 @@ func (d *Driver) Writer(ctx context.Context, key string, offset int64) (storage.
 			return nil, err
 		}
 	}
-	w.buf = takeWriteBuffer(&writebackFile{file: w.file, start: offset})
+	w.target = &writebackFile{file: w.file, start: offset, noDirect: d.pageCacheOnly}
+	w.buf = takeWriteBuffer(w.target)
 	return w, nil
 }
 
@@ -146,6 +147,7 @@ type fileWriter struct {
 	path   string
 	file   *os.File
 	buf    *bufio.Writer
+	target *writebackFile // what buf writes to
 	offset int64
 	size   int64
 	// changedDirs lists the directories whose entries changed when the
