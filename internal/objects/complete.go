@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/checksum"
 	"github.com/cofferhq/coffer/internal/metadata"
+	"github.com/cofferhq/coffer/internal/readahead"
 )
 
 // CompletedPart is one entry of a CompleteMultipartUpload request.
@@ -57,8 +59,10 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, in CompleteInput) (
 		objectParts[i] = metadata.ObjectPart{Number: p.Number, Size: p.Size, Checksum: p.Checksum}
 	}
 
-	joined := &partsReader{ctx: ctx, store: s, parts: parts}
-	defer joined.close()
+	// Read the next bytes of the parts while the last ones are hashed and
+	// written.
+	joined := readahead.New(&partsReader{ctx: ctx, store: s, parts: parts}, partsReadAheadSize)
+	defer joined.Close()
 	d, size, location, err := s.blobs.Write(ctx, joined, total, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("join parts of upload %s: %w", u.ID, err)
@@ -190,17 +194,32 @@ func NormalizeETag(etag string) string {
 	return etag
 }
 
+// partsReadAheadSize is the buffer size of the read-ahead of joined parts.
+const partsReadAheadSize = 1 << 20
+
+// errPartsClosed reports a read of a partsReader after Close.
+var errPartsClosed = errors.New("parts reader is closed")
+
 // partsReader reads the staged parts one after another, opening each only
-// when the previous one is finished.
+// when the previous one is finished. Close may run while a Read does: it
+// waits for the Read, and later reads fail.
 type partsReader struct {
-	ctx     context.Context
-	store   *Store
+	ctx   context.Context
+	store *Store
+
+	mu      sync.Mutex
 	parts   []metadata.Part
 	current io.ReadCloser
+	closed  bool
 }
 
 func (r *partsReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for {
+		if r.closed {
+			return 0, errPartsClosed
+		}
 		if r.current == nil {
 			if len(r.parts) == 0 {
 				return 0, io.EOF
@@ -224,9 +243,15 @@ func (r *partsReader) Read(p []byte) (int, error) {
 	}
 }
 
-func (r *partsReader) close() {
-	if r.current != nil {
-		r.current.Close()
-		r.current = nil
+// Close closes the part being read.
+func (r *partsReader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	if r.current == nil {
+		return nil
 	}
+	err := r.current.Close()
+	r.current = nil
+	return err
 }

@@ -2,10 +2,12 @@ package filesystem
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -40,9 +42,17 @@ func pseudoRandom(n int, seed uint64) []byte {
 }
 
 func TestDirectWriteOfLargeContent(t *testing.T) {
+	for _, size := range []int{3<<20 + 5, 2 << 20} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) { testDirectWrite(t, size) })
+	}
+}
+
+// testDirectWrite writes size bytes, of which all full 1 MiB buffers must
+// go with direct I/O, and checks the stored file.
+func testDirectWrite(t *testing.T, size int) {
 	ctx := t.Context()
 	d, root := newTestDriver(t)
-	content := pseudoRandom(3<<20+5, 1)
+	content := pseudoRandom(size, 1)
 
 	w, err := d.Writer(ctx, "large", 0)
 	if err != nil {
@@ -69,8 +79,8 @@ func TestDirectWriteOfLargeContent(t *testing.T) {
 	if !bytes.Equal(got, content) {
 		t.Fatalf("stored %d bytes that differ from the %d written", len(got), len(content))
 	}
-	if directSupported(t, root) && target.directBytes != 3<<20 {
-		t.Fatalf("bytes written with direct I/O = %d, want the three full buffers (%d)", target.directBytes, 3<<20)
+	if want := int64(size) &^ (writeBufferSize - 1); directSupported(t, root) && target.directBytes != want {
+		t.Fatalf("bytes written with direct I/O = %d, want the full buffers (%d)", target.directBytes, want)
 	}
 }
 
@@ -165,5 +175,26 @@ func TestDisableDirectIOKeepsPageCache(t *testing.T) {
 	defer rc.Close()
 	if _, ok := rc.(*directReader); ok {
 		t.Fatal("Reader returned a direct reader with direct I/O disabled")
+	}
+}
+
+func TestDirectWritesReportBackgroundFailure(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "closed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newDirectWrites(f)
+	buffer := alignedBuffer(writeBufferSize)
+	if err := w.write(buffer); err != nil {
+		t.Fatalf("first write: %v", err)
+	}
+	// The file closes under the queue, so a later write fails in the
+	// background.
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.write(buffer)
+	if err := w.finish(); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("finish = %v, want the background error %v", err, os.ErrClosed)
 	}
 }

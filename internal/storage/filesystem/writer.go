@@ -188,7 +188,7 @@ func (w *fileWriter) Commit(ctx context.Context) error {
 	}
 	w.closed = true
 
-	err := w.buf.Flush()
+	err := errors.Join(w.buf.Flush(), w.target.finishDirect())
 	w.releaseBuffer()
 	if err != nil {
 		w.file.Close()
@@ -222,6 +222,8 @@ func (w *fileWriter) Cancel(context.Context) error {
 	}
 	w.closed = true
 	w.releaseBuffer()
+	// What the background wrote is discarded below, so its error is too.
+	_ = w.target.finishDirect()
 
 	if w.offset > 0 {
 		truncateErr := w.file.Truncate(w.offset)
@@ -256,7 +258,7 @@ func (w *fileWriter) Close() error {
 	}
 	w.closed = true
 
-	flushErr := w.buf.Flush()
+	flushErr := errors.Join(w.buf.Flush(), w.target.finishDirect())
 	w.releaseBuffer()
 	closeErr := w.file.Close()
 	if err := errors.Join(flushErr, closeErr); err != nil {
