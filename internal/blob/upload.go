@@ -16,6 +16,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/metadata"
+	"github.com/cofferhq/coffer/internal/readahead"
 	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
@@ -234,11 +235,25 @@ var copyBuffers = sync.Pool{New: func() any {
 	return &b
 }}
 
+// bodyReadAheadMinSize is the smallest declared body that copyDeclared
+// reads ahead. A body of unknown size is not read ahead: the read-ahead
+// reports a body cut short as a plain end, and only a declared size then
+// shows that bytes are missing.
+const bodyReadAheadMinSize = 8 << 20
+
 // copyDeclared copies body to w. With declared >= 0 it requires exactly
-// declared bytes.
+// declared bytes. A large declared body is read ahead in a goroutine, so
+// receiving the next bytes overlaps with hashing and storing the last ones.
 func copyDeclared(w io.Writer, body io.Reader, declared int64) (int64, error) {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
+	if declared >= bodyReadAheadMinSize {
+		// Closing the read-ahead waits for its read in progress; body
+		// itself stays open, as it belongs to the caller.
+		ahead := readahead.New(io.NopCloser(body), len(*buf))
+		defer ahead.Close()
+		body = ahead
+	}
 	if declared < 0 {
 		return io.CopyBuffer(w, body, *buf)
 	}
