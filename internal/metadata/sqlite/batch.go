@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -67,9 +68,8 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	b.leading = true
 	// req is first in the queue: it was empty, or req was promoted.
 	n := min(len(b.queue), maxBatch)
-	batch := make([]*writeRequest, n)
-	copy(batch, b.queue)
-	b.queue = append(b.queue[:0], b.queue[n:]...)
+	batch := slices.Clone(b.queue[:n])
+	b.queue = slices.Delete(b.queue, 0, n)
 	b.mu.Unlock()
 
 	s.runBatch(context.WithoutCancel(ctx), batch)
