@@ -33,7 +33,7 @@ func (s *Store) CreateBucket(ctx context.Context, b metadata.Bucket) error {
 // getBucketQuery selects a bucket by name.
 const getBucketQuery = `SELECT region, created FROM buckets WHERE name = ?`
 
-// bucketExistsQuery tells whether a bucket exists; requireBucket runs it.
+// bucketExistsQuery selects whether a bucket exists. requireBucket runs it.
 const bucketExistsQuery = `SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?)`
 
 // GetBucket returns the bucket, or an error wrapping metadata.ErrNotFound.

@@ -93,7 +93,7 @@ func TestDirSyncerKeepsDirectoriesApart(t *testing.T) {
 	}
 }
 
-func TestDirSyncerRunsAnFsyncForEachSequentialCaller(t *testing.T) {
+func TestDirSyncerSequentialCallers(t *testing.T) {
 	fake := &blockingSyncs{release: make(chan error, 3)}
 	s := &dirSyncer{fsync: fake.fsync}
 	for range 3 {

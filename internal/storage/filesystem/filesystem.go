@@ -66,11 +66,10 @@ func New(root string) (*Driver, error) {
 }
 
 // DisableDirectIO makes every write and read go through the page cache,
-// and returns d. By default content larger than the write buffer is
-// written with O_DIRECT and large reads use it too, which saves the CPU
-// time of copying through the page cache but leaves large blobs out of it,
-// so repeated reads of one go to the disk each time. Call it before the
-// driver is used.
+// and returns d. Call it before the driver is used. By default full write
+// buffers and large reads use O_DIRECT. That saves the CPU time of copying
+// through the page cache, but large blobs then never stay in it, so every
+// read of one goes to the disk.
 func (d *Driver) DisableDirectIO() *Driver {
 	d.pageCacheOnly = true
 	return d

@@ -19,15 +19,13 @@ const directAlignment = 4096
 // writebackFile is the buffered writer's target. It writes to the file and
 // asks the kernel to start writing each completed interval to disk.
 //
-// Content larger than the write buffer goes to the disk with direct I/O
-// where the filesystem allows it: each full buffer bypasses the page cache,
-// written in the background (see directWrites), and only the unaligned
-// tail that Commit flushes goes through the page cache. On the
+// Where the filesystem allows it, each full buffer goes to the disk with
+// direct I/O, written in the background (see directWrites). Only the
+// unaligned tail that Commit flushes goes through the page cache. On the
 // benchmark machine, copying into the page cache took more of a 1 GiB
-// PutObject's CPU time than MD5, and dd wrote 1 GiB in 2.9 s through the
-// page cache but in 0.8 s with O_DIRECT.
-// Small objects, which never fill the buffer, stay in the page cache for
-// the reads that follow.
+// PutObject's CPU time than MD5. dd wrote 1 GiB in 2.9 s through the page
+// cache and in 0.8 s with O_DIRECT. Small objects never fill the buffer,
+// so they stay in the page cache for the reads that follow.
 type writebackFile struct {
 	file    *os.File
 	written int64 // bytes written through this writer, from start

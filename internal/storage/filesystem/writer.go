@@ -147,7 +147,7 @@ type fileWriter struct {
 	path   string
 	file   *os.File
 	buf    *bufio.Writer
-	target *writebackFile // what buf writes to
+	target *writebackFile // the destination of buf
 	offset int64
 	size   int64
 	// changedDirs lists the directories whose entries changed when the
