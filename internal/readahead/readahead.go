@@ -31,22 +31,32 @@ func pool(size int) *sync.Pool {
 	return p.(*sync.Pool)
 }
 
-// readAhead is the reader that New returns. It is not safe for concurrent
-// use.
+// ErrClosed is the error of a Read that Close ended or that follows Close.
+var ErrClosed = errors.New("read-ahead reader closed")
+
+// readAhead is the reader that New returns. Read is not safe for
+// concurrent use, but Close may run while a Read is in progress, which is
+// what happens when one read-ahead reader is the body of another.
 type readAhead struct {
 	pool *sync.Pool
 	body io.ReadCloser
 	// filled carries buffers in the order the body filled them, and free
-	// returns them to the goroutine.
+	// returns them to the goroutine. Every buffer is in one of the two, in
+	// current or in the goroutine's hands, so neither send ever blocks.
 	filled chan filledBuffer
 	free   chan *[]byte
 	stop   chan struct{}
 	done   chan struct{}
 
+	closeOnce sync.Once
+	closeErr  error
+
+	// mu keeps Close from returning the buffers to their pool while a Read
+	// uses them.
+	mu      sync.Mutex
 	current filledBuffer
 	offset  int
 	err     error
-	closed  sync.Once
 }
 
 // filledBuffer is one buffer read from the body: n bytes, then err if the
@@ -101,6 +111,8 @@ func (r *readAhead) fill() {
 // Read copies bytes of the buffers in order, and returns the error that
 // ended the body after its last byte.
 func (r *readAhead) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for r.current.buf == nil || r.offset == r.current.n {
 		if r.err != nil {
 			return 0, r.err
@@ -111,32 +123,56 @@ func (r *readAhead) Read(p []byte) (int, error) {
 			r.current = filledBuffer{}
 			continue
 		}
-		r.current, r.offset = <-r.filled, 0
+		select {
+		case r.current = <-r.filled:
+			r.offset = 0
+		case <-r.stop:
+		}
+		// A buffer that arrives after Close began may hold the error of
+		// the closed body, which is not the error to report.
+		select {
+		case <-r.stop:
+			r.err = ErrClosed
+			return 0, r.err
+		default:
+		}
 	}
 	n := copy(p, (*r.current.buf)[r.offset:r.current.n])
 	r.offset += n
 	return n, nil
 }
 
-// Close closes the body, which ends a read in progress, waits for the
-// goroutine and returns the buffers to their pool.
+// Close ends a Read in progress, closes the body, which ends the
+// goroutine's read, waits for the goroutine and returns the buffers to
+// their pool. Reads after Close return ErrClosed.
 func (r *readAhead) Close() error {
-	var err error
-	r.closed.Do(func() {
+	r.closeOnce.Do(func() {
 		close(r.stop)
-		err = r.body.Close()
+		r.closeErr = r.body.Close()
 		<-r.done
-		close(r.filled)
-		for b := range r.filled {
-			r.pool.Put(b.buf)
-		}
-		if r.current.buf != nil {
-			r.pool.Put(r.current.buf)
-		}
-		close(r.free)
-		for b := range r.free {
-			r.pool.Put(b)
-		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.releaseBuffers()
+		r.err = ErrClosed
 	})
-	return err
+	return r.closeErr
+}
+
+// releaseBuffers returns every buffer to the pool once the goroutine has
+// ended.
+func (r *readAhead) releaseBuffers() {
+	if r.current.buf != nil {
+		r.pool.Put(r.current.buf)
+		r.current = filledBuffer{}
+	}
+	for {
+		select {
+		case b := <-r.filled:
+			r.pool.Put(b.buf)
+		case b := <-r.free:
+			r.pool.Put(b)
+		default:
+			return
+		}
+	}
 }

@@ -82,3 +82,60 @@ func TestReaderCloseEndsBlockedRead(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+func TestReaderReadAfterCloseFails(t *testing.T) {
+	r := New(io.NopCloser(bytes.NewReader(make([]byte, 3*testBufferSize))), testBufferSize)
+	if _, err := r.Read(make([]byte, 10)); err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// The buffer that the first Read used is back in its pool, so a Read
+	// must neither copy from it nor hand it back a second time.
+	n, err := io.Copy(io.Discard, r)
+	if !errors.Is(err, ErrClosed) {
+		t.Errorf("Copy after Close error = %v, want %v", err, ErrClosed)
+	}
+	if n != 0 {
+		t.Errorf("Copy after Close read %d bytes, want 0", n)
+	}
+}
+
+func TestReaderCloseEndsConcurrentRead(t *testing.T) {
+	body := &blockingBody{closed: make(chan struct{})}
+	r := New(body, testBufferSize)
+	if _, err := io.ReadFull(r, make([]byte, testBufferSize)); err != nil {
+		t.Fatalf("ReadFull of the first buffer: %v", err)
+	}
+	// The next Read waits for a buffer that the blocked body never fills,
+	// until Close ends it.
+	result := make(chan error)
+	go func() {
+		_, err := r.Read(make([]byte, 10))
+		result <- err
+	}()
+	if err := r.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := <-result; !errors.Is(err, ErrClosed) {
+		t.Errorf("Read during Close = %v, want %v", err, ErrClosed)
+	}
+}
+
+// TestReaderCloseNestedReader closes a reader whose body is another read-ahead
+// reader while the outer goroutine waits in the inner Read. This is how
+// the blob store reads ahead of a storage driver that reads ahead itself.
+func TestReaderCloseNestedReader(t *testing.T) {
+	body := &blockingBody{closed: make(chan struct{})}
+	outer := New(New(body, testBufferSize), testBufferSize)
+	if _, err := io.ReadFull(outer, make([]byte, testBufferSize)); err != nil {
+		t.Fatalf("ReadFull of the first buffer: %v", err)
+	}
+	if err := outer.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := outer.Read(make([]byte, 1)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Read after Close = %v, want %v", err, ErrClosed)
+	}
+}
