@@ -92,7 +92,7 @@ func (s *Store) GetBucketPolicy(ctx context.Context, bucket string) ([]byte, err
 
 // DeleteBucketPolicy removes the policy of an existing bucket.
 func (s *Store) DeleteBucketPolicy(ctx context.Context, bucket string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := requireBucket(ctx, tx.StmtContext(ctx, s.writes.bucketExists), bucket); err != nil {
 			return err
 		}

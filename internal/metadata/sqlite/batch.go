@@ -37,7 +37,7 @@ type writeBatcher struct {
 
 // writeRequest is one call of Store.write.
 type writeRequest struct {
-	fn func(tx *sql.Tx) error
+	fn func(ctx context.Context, tx *sql.Tx) error
 	// wake receives true when the caller must lead the next batch, or
 	// false when its request ran.
 	wake     chan bool
@@ -49,10 +49,10 @@ type writeRequest struct {
 // that transaction committed or rolled back. Any error from fn rolls back
 // what fn wrote and is returned unchanged. Transactions of concurrent
 // callers may commit together, each inside its own savepoint, in the order
-// they arrived. fn should not depend on its context's cancellation: a
+// they arrived. fn receives a context without ctx's cancellation, because a
 // statement interrupted by a cancellation makes SQLite roll back the whole
-// transaction, which then fails every write of its batch.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// transaction, which would fail every write of the batch.
+func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	req := &writeRequest{fn: fn, wake: make(chan bool, 1)}
 	b := &s.batches
 
@@ -105,7 +105,7 @@ func (s *Store) runBatch(ctx context.Context, batch []*writeRequest) {
 		return
 	}
 	if len(batch) == 1 {
-		if batch[0].run(tx) {
+		if batch[0].run(ctx, tx) {
 			// The rollback error adds nothing: the transaction is abandoned either way.
 			_ = tx.Rollback()
 			return
@@ -131,7 +131,7 @@ func (s *Store) runSavepoints(ctx context.Context, tx *sql.Tx, batch []*writeReq
 		if _, err := savepoint.ExecContext(ctx); err != nil {
 			return fmt.Errorf("open savepoint in sqlite transaction: %w", err)
 		}
-		if r.run(tx) {
+		if r.run(ctx, tx) {
 			if _, err := rollbackTo.ExecContext(ctx); err != nil {
 				return fmt.Errorf("roll back a failed write in sqlite transaction: %w", err)
 			}
@@ -145,14 +145,14 @@ func (s *Store) runSavepoints(ctx context.Context, tx *sql.Tx, batch []*writeReq
 
 // run calls the request's function in tx and reports whether it failed,
 // with an error or a panic.
-func (r *writeRequest) run(tx *sql.Tx) (failed bool) {
+func (r *writeRequest) run(ctx context.Context, tx *sql.Tx) (failed bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			r.panicked = v
 			failed = true
 		}
 	}()
-	r.err = r.fn(tx)
+	r.err = r.fn(ctx, tx)
 	return r.err != nil
 }
 

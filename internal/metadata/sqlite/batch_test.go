@@ -11,8 +11,8 @@ import (
 )
 
 // insertBucket returns a write that records a bucket named name.
-func insertBucket(ctx context.Context, name string) func(tx *sql.Tx) error {
-	return func(tx *sql.Tx) error {
+func insertBucket(name string) func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO buckets (name, region, created) VALUES (?, 'us-east-1', 1)`, name)
 		return err
 	}
@@ -40,7 +40,7 @@ func bucketNames(t *testing.T, s *Store) []string {
 	return names
 }
 
-func newRequests(fns ...func(tx *sql.Tx) error) []*writeRequest {
+func newRequests(fns ...func(ctx context.Context, tx *sql.Tx) error) []*writeRequest {
 	batch := make([]*writeRequest, len(fns))
 	for i, fn := range fns {
 		batch[i] = &writeRequest{fn: fn, wake: make(chan bool, 1)}
@@ -53,14 +53,14 @@ func TestBatchRollsBackOnlyTheFailedWrite(t *testing.T) {
 	s := openTemp(t)
 	failure := errors.New("rejected")
 	batch := newRequests(
-		insertBucket(ctx, "first"),
-		func(tx *sql.Tx) error {
-			if err := insertBucket(ctx, "second")(tx); err != nil {
+		insertBucket("first"),
+		func(ctx context.Context, tx *sql.Tx) error {
+			if err := insertBucket("second")(ctx, tx); err != nil {
 				return err
 			}
 			return failure
 		},
-		insertBucket(ctx, "third"),
+		insertBucket("third"),
 	)
 
 	s.runBatch(ctx, batch)
@@ -80,8 +80,8 @@ func TestBatchKeepsPanicForItsCaller(t *testing.T) {
 	ctx := t.Context()
 	s := openTemp(t)
 	batch := newRequests(
-		func(*sql.Tx) error { panic("broken write") },
-		insertBucket(ctx, "kept"),
+		func(context.Context, *sql.Tx) error { panic("broken write") },
+		insertBucket("kept"),
 	)
 
 	s.runBatch(ctx, batch)
@@ -103,12 +103,12 @@ func TestBatchFailsEveryWriteWhenTheTransactionEnds(t *testing.T) {
 	// A write that ends the transaction, as SQLite does itself after an
 	// interrupted statement, takes the earlier writes of the batch with it.
 	batch := newRequests(
-		insertBucket(ctx, "lost"),
-		func(tx *sql.Tx) error {
+		insertBucket("lost"),
+		func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `ROLLBACK`)
 			return err
 		},
-		insertBucket(ctx, "never"),
+		insertBucket("never"),
 	)
 
 	s.runBatch(ctx, batch)
@@ -132,9 +132,9 @@ func TestWriteFromManyCallers(t *testing.T) {
 	errs := make([]error, callers)
 	for i := range callers {
 		wg.Go(func() {
-			write := insertBucket(ctx, fmt.Sprintf("bucket-%02d", i))
+			write := insertBucket(fmt.Sprintf("bucket-%02d", i))
 			if i%4 == 3 {
-				write = func(*sql.Tx) error { return fmt.Errorf("write %d rejected", i) }
+				write = func(context.Context, *sql.Tx) error { return fmt.Errorf("write %d rejected", i) }
 			}
 			errs[i] = s.write(ctx, write)
 		})
@@ -169,6 +169,21 @@ func TestWritePanicReachesCaller(t *testing.T) {
 			t.Fatalf("recovered %v, want %q", v, "broken write")
 		}
 	}()
-	_ = s.write(t.Context(), func(*sql.Tx) error { panic("broken write") })
+	_ = s.write(t.Context(), func(context.Context, *sql.Tx) error { panic("broken write") })
 	t.Fatal("write returned instead of panicking")
+}
+
+func TestWriteIgnoresCallerCancellation(t *testing.T) {
+	s := openTemp(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+
+	// A cancelled statement would end the transaction that the write
+	// shares with others, so the write runs to its end.
+	if err := s.write(ctx, insertBucket("kept")); err != nil {
+		t.Fatalf("write with a cancelled context: %v", err)
+	}
+	if got := bucketNames(t, s); !slices.Equal(got, []string{"kept"}) {
+		t.Fatalf("buckets = %q, want [kept]", got)
+	}
 }

@@ -19,7 +19,7 @@ import (
 // An existing row keeps its location unless it is quarantined and b has one.
 func (s *Store) LinkBlob(ctx context.Context, repo string, b metadata.Blob) error {
 	now := time.Now()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		const insertBlob = `INSERT INTO blobs (digest, size, created, refcount, location) VALUES (?, ?, ?, 0, ?)
 			ON CONFLICT (digest) DO UPDATE SET
 				zero_since = CASE WHEN blobs.refcount = 0 THEN excluded.created ELSE blobs.zero_since END,

@@ -79,7 +79,7 @@ func (s *Store) ListBuckets(ctx context.Context) ([]metadata.Bucket, error) {
 // metadata.ErrNotFound when the bucket does not exist, and one wrapping
 // metadata.ErrNotEmpty while it contains an object or a multipart upload.
 func (s *Store) DeleteBucket(ctx context.Context, name string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := requireBucket(ctx, tx.StmtContext(ctx, s.writes.bucketExists), name); err != nil {
 			return err
 		}

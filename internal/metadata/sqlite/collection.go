@@ -84,7 +84,7 @@ func (s *Store) FindBlobLocations(ctx context.Context, keys []string) ([]string,
 // returns an error wrapping metadata.ErrConflict when the row's location is
 // not from, or metadata.ErrNotFound when there is no row.
 func (s *Store) SetBlobLocation(ctx context.Context, d digest.Digest, from, to string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var current string
 		err := tx.QueryRowContext(ctx, `SELECT location FROM blobs WHERE digest = ?`, string(d)).Scan(&current)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -184,7 +184,7 @@ func (s *Store) ListUnreferencedBlobs(ctx context.Context, before time.Time, aft
 // is.
 func (s *Store) UnlinkUnreferencedBlob(ctx context.Context, d digest.Digest, before time.Time) (int64, error) {
 	var removed int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := checkUnreferenced(ctx, tx, d, before); err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *Store) UnlinkUnreferencedBlob(ctx context.Context, d digest.Digest, bef
 // that deletes it.
 func (s *Store) DeleteUnreferencedBlob(ctx context.Context, d digest.Digest, before time.Time) (metadata.UnreferencedBlob, error) {
 	var b metadata.UnreferencedBlob
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if b, err = checkUnreferenced(ctx, tx, d, before); err != nil {
 			return err

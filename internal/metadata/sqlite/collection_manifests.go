@@ -131,7 +131,7 @@ func (s *Store) DeleteOrphanReferrer(ctx context.Context, repo string, d digest.
 // is not stored.
 func (s *Store) deleteManifest(ctx context.Context, repo string, d digest.Digest, rule manifestRule, before time.Time) error {
 	notFound := fmt.Errorf("manifest %s in %s: %w", d, repo, metadata.ErrNotFound)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		repoID, err := repositoryID(ctx, tx, repo)
 		if errors.Is(err, metadata.ErrNotFound) {
 			return notFound

@@ -66,7 +66,7 @@ const claimableQuery = `SELECT d.id FROM webhook_deliveries d
 // writer connection keeps two claims from taking the same row.
 func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]metadata.Delivery, error) {
 	var claimed []metadata.Delivery
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		at := now.UTC().UnixNano()
 		rows, err := tx.QueryContext(ctx, claimableQuery, at, at, sqlLimit(limit))
 		if err != nil {
@@ -114,7 +114,7 @@ func (s *Store) FinishAttempt(ctx context.Context, owner string, now time.Time, 
 			lease_owner = NULL, lease_until = NULL, updated = ?
 		WHERE id = ? AND lease_owner = ? AND status = 'pending'`
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, update, r.Status, r.NextAttempt.UTC().UnixNano(), r.LastError, r.ResponseCode,
 			now.UTC().UnixNano(), r.DeliveryID, owner)
 		if err != nil {
@@ -169,7 +169,7 @@ func (s *Store) Redeliver(ctx context.Context, subscriptionID string, id int64, 
 			lease_owner = NULL, lease_until = NULL, updated = ?
 		WHERE subscription_id = ? AND id = ?`
 	var d metadata.Delivery
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		at := now.UTC().UnixNano()
 		if _, err := tx.ExecContext(ctx, update, at, at, subscriptionID, id); err != nil {
 			return fmt.Errorf("redeliver delivery %d of subscription %s: %w", id, subscriptionID, err)

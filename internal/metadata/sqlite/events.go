@@ -78,7 +78,7 @@ func manifestDeletion(ctx context.Context, tx *sql.Tx, repoID int64, repo string
 
 // AppendEvents inserts events into the outbox in one transaction.
 func (s *Store) AppendEvents(ctx context.Context, events []metadata.Event) error {
-	err := s.write(ctx, func(tx *sql.Tx) error { return s.insertEvents(ctx, tx, events) })
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.insertEvents(ctx, tx, events) })
 	if err != nil {
 		return fmt.Errorf("append %d events: %w", len(events), err)
 	}
@@ -133,7 +133,7 @@ func (s *Store) queryEvents(ctx context.Context, q queryer, query string, args .
 // exclusive.
 func (s *Store) FanOutEvents(ctx context.Context, limit int, now time.Time, match func(metadata.Event) []string) (int, error) {
 	var taken int
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		query := `SELECT ` + eventColumns + ` FROM event_outbox e WHERE e.fanned_out = 0 ORDER BY e.seq LIMIT ?`
 		events, err := s.queryEvents(ctx, tx, query, sqlLimit(limit))
 		if err != nil {
@@ -172,7 +172,7 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (i
 		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq AND d.status = 'pending')
 		ORDER BY e.seq LIMIT ?)`
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, del, before.UTC().UnixNano(), sqlLimit(limit))
 		if err != nil {
 			return err

@@ -60,7 +60,7 @@ func fromOptionalNano(n int64) time.Time {
 func (s *Store) CreateCredential(ctx context.Context, c metadata.Credential) error {
 	const insert = `INSERT INTO credentials (` + credentialColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, insert, c.ID, c.Kind, c.Name, c.Owner, encodeList(c.OwnerRoles),
 			encodeList(c.OwnerGroups), c.CreatedBy, c.SecretHash, c.Restriction, unixNano(c.Created, time.Now()),
 			optionalNano(c.Expires), optionalNano(c.LastUsed), optionalNano(c.Revoked))
@@ -118,7 +118,7 @@ func (s *Store) ListCredentials(ctx context.Context, kind, owner string) ([]meta
 // RevokeCredential marks the credential revoked at the given time, unless
 // it is revoked already.
 func (s *Store) RevokeCredential(ctx context.Context, id string, at time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE credentials SET revoked = CASE WHEN revoked = 0 THEN ? ELSE revoked END WHERE id = ?`,
 			unixNano(at, time.Now()), id)
 		if err != nil {
@@ -137,7 +137,7 @@ func (s *Store) RevokeCredential(ctx context.Context, id string, at time.Time) e
 
 // TouchCredential moves the last use of the credential forward to at.
 func (s *Store) TouchCredential(ctx context.Context, id string, at time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE credentials SET last_used = ? WHERE id = ? AND last_used < ?`,
 			unixNano(at, time.Now()), id, unixNano(at, time.Now()))
 		return err
@@ -171,7 +171,7 @@ func (s *Store) PutPolicy(ctx context.Context, p metadata.StoredPolicy) (bool, e
 			statements = excluded.statements, updated = excluded.updated, updated_by = excluded.updated_by`
 	updated := unixNano(p.Updated, time.Now())
 	var created bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var exists int
 		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM policies WHERE id = ?`, p.ID).Scan(&exists)
 		if err != nil {
@@ -222,7 +222,7 @@ func (s *Store) ListPolicies(ctx context.Context) ([]metadata.StoredPolicy, erro
 
 // DeletePolicy removes the policy with the given ID.
 func (s *Store) DeletePolicy(ctx context.Context, id string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM policies WHERE id = ?`, id)
 		if err != nil {
 			return err

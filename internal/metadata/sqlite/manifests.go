@@ -21,7 +21,7 @@ import (
 // current time.
 func (s *Store) PutManifest(ctx context.Context, m *metadata.Manifest, tags ...string) error {
 	now := time.Now()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		repoID, err := ensureRepository(ctx, tx, m.Repository, now)
 		if err != nil {
 			return err
@@ -220,7 +220,7 @@ func (s *Store) GetTaggedManifest(ctx context.Context, repo, tag string) (*metad
 // lists is allowed.
 func (s *Store) DeleteManifest(ctx context.Context, repo string, d digest.Digest) error {
 	notFound := fmt.Errorf("manifest %s in %s: %w", d, repo, metadata.ErrNotFound)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		repoID, err := repositoryID(ctx, tx, repo)
 		if errors.Is(err, metadata.ErrNotFound) {
 			return notFound

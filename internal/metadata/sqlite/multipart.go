@@ -31,7 +31,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, u metadata.MultipartU
 		return fmt.Errorf("create multipart upload %s: encode user metadata: %w", u.ID, err)
 	}
 
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := requireBucket(ctx, tx.StmtContext(ctx, s.writes.bucketExists), u.Bucket); err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func selectUpload(ctx context.Context, q queryRower, id string) (*metadata.Multi
 // stored as the current time.
 func (s *Store) PutPart(ctx context.Context, p metadata.Part) (*metadata.Part, error) {
 	var replaced *metadata.Part
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := selectUpload(ctx, tx, p.UploadID); err != nil {
 			return err
 		}
@@ -255,7 +255,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, id string, o *metad
 		replaced *metadata.Object
 		parts    []metadata.Part
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		u, err := selectUpload(ctx, tx, id)
 		if err != nil {
 			return err
@@ -285,7 +285,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, id string, o *metad
 // parts in number order, or returns an error wrapping metadata.ErrNotFound.
 func (s *Store) AbortMultipartUpload(ctx context.Context, id string) ([]metadata.Part, error) {
 	var parts []metadata.Part
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := selectUpload(ctx, tx, id); err != nil {
 			return err
 		}

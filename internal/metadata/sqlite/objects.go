@@ -71,7 +71,7 @@ const (
 // loses one. A zero o.Modified is stored as the current time.
 func (s *Store) PutObject(ctx context.Context, o *metadata.Object, cond metadata.Precondition) (*metadata.Object, error) {
 	var replaced *metadata.Object
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := requireBucket(ctx, tx.StmtContext(ctx, s.writes.bucketExists), o.Bucket); err != nil {
 			return err
 		}
@@ -187,7 +187,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*metadata.Ob
 // transaction.
 func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (*metadata.Object, error) {
 	var deleted *metadata.Object
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		deleted, err = selectObject(ctx, tx.StmtContext(ctx, s.writes.getObject), bucket, key)
 		if err != nil {

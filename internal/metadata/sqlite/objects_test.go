@@ -157,7 +157,7 @@ func fillBucket(tb testing.TB, s *Store, bucket string, n int) {
 	blob := digest.SHA256.FromBytes([]byte(content))
 	now := time.Now().UnixNano()
 
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		const insertBlob = `INSERT INTO blobs (digest, size, created, refcount) VALUES (?, ?, ?, ?)`
 		if _, err := tx.ExecContext(ctx, insertBlob, string(blob), len(content), now, n); err != nil {
 			return err

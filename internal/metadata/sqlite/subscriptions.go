@@ -46,7 +46,7 @@ func encodeList(list []string) string {
 // CreateSubscription stores sub, or returns an error wrapping
 // metadata.ErrAlreadyExists.
 func (s *Store) CreateSubscription(ctx context.Context, sub metadata.Subscription) error {
-	err := s.write(ctx, func(tx *sql.Tx) error { return insertSubscription(ctx, tx, sub, time.Now()) })
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return insertSubscription(ctx, tx, sub, time.Now()) })
 	if err != nil {
 		return fmt.Errorf("create subscription %s: %w", sub.ID, err)
 	}
@@ -71,7 +71,7 @@ func insertSubscription(ctx context.Context, tx *sql.Tx, sub metadata.Subscripti
 // ReplaceConfigSubscriptions makes the stored subscriptions of origin
 // "config" equal subs, in one transaction.
 func (s *Store) ReplaceConfigSubscriptions(ctx context.Context, subs []metadata.Subscription) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		keep := make([]string, 0, len(subs))
 		for _, sub := range subs {
 			var origin string
@@ -149,7 +149,7 @@ func (s *Store) ListSubscriptions(ctx context.Context, after string, limit int) 
 // its deliveries, or returns an error wrapping metadata.ErrNotFound.
 func (s *Store) DeleteSubscription(ctx context.Context, id string) error {
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_subscriptions WHERE id = ?`, id)
 		if err != nil {
 			return err

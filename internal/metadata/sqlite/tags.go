@@ -50,7 +50,7 @@ func (s *Store) DeleteTag(ctx context.Context, repo, tag string) error {
 	const del = `DELETE FROM tags
 		WHERE repository_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?
 		RETURNING digest`
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var d string
 		err := tx.QueryRowContext(ctx, del, repo, tag).Scan(&d)
 		if errors.Is(err, sql.ErrNoRows) {

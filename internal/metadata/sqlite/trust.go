@@ -17,7 +17,7 @@ func (s *Store) PutTrustStore(ctx context.Context, ts metadata.TrustStore) error
 	const upsert = `INSERT INTO trust_stores (name, document, created, updated) VALUES (?1, ?2, ?3, ?4)
 		ON CONFLICT (name) DO UPDATE SET document = excluded.document, updated = excluded.updated`
 	now := time.Now()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, upsert, ts.Name, string(ts.Document), unixNano(ts.Created, now), unixNano(ts.Updated, now))
 		return err
 	})
@@ -84,7 +84,7 @@ func (s *Store) ListTrustStores(ctx context.Context) ([]metadata.TrustStore, err
 // metadata.ErrNotFound.
 func (s *Store) DeleteTrustStore(ctx context.Context, name string) error {
 	var deleted int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM trust_stores WHERE name = ?`, name)
 		if err != nil {
 			return err

@@ -59,7 +59,7 @@ func (s *Store) GetUpload(ctx context.Context, id string) (metadata.Upload, erro
 // unknown id one wrapping metadata.ErrNotFound.
 func (s *Store) AdvanceUpload(ctx context.Context, u metadata.Upload, previousOffset int64) error {
 	updated := unixNano(u.Updated, time.Now())
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		const update = `UPDATE uploads SET offset_bytes = ?, hash_state = ?, updated = ?
 			WHERE id = ? AND offset_bytes = ?`
 		res, err := tx.ExecContext(ctx, update, u.Offset, u.HashState, updated, u.ID, previousOffset)
