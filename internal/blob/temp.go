@@ -29,13 +29,7 @@ func (s *Store) Stage(ctx context.Context, body io.Reader, declared int64, tee i
 	if err != nil {
 		return "", 0, fmt.Errorf("stage: %w", err)
 	}
-	dst := io.Writer(w)
-	if tee != nil {
-		parallel := newParallelWriter(w, tee)
-		defer parallel.Close()
-		dst = parallel
-	}
-	n, err := copyDeclared(dst, body, declared)
+	n, err := copyTee(w, tee, body, declared)
 	if err == nil && check != nil {
 		err = check()
 	}

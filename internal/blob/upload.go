@@ -463,13 +463,7 @@ func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee i
 	}
 	h := digest.SHA256.New()
 	summer := s.uploadSummer(declared)
-	dst := hashingWriter(w, h, summer)
-	if tee != nil {
-		parallel := newParallelWriter(dst, tee)
-		defer parallel.Close()
-		dst = parallel
-	}
-	n, err := copyDeclared(dst, body, declared)
+	n, err := copyTee(hashingWriter(w, h, summer), tee, body, declared)
 	d := digest.SHA256.FromHash(h)
 	if err == nil && check != nil {
 		err = check(d)
