@@ -12,6 +12,8 @@
 #                   of its own; see run-s3driver.sh)
 #   BENCH_TMPDIR    parent of the temp dir for data and reports (default: $TMPDIR or /tmp)
 #   BENCH_KEEP=1    keep the temp dir (data, server logs, JSON reports)
+#   BENCH_LOG_LEVEL cofferd's log level (default warn; info logs every request
+#                   with its duration, with BENCH_KEEP=1 to read them)
 #   S3LOAD_FLAGS    extra flags for `s3load run`, such as "-list-large-keys 100000"
 set -euo pipefail
 
@@ -93,7 +95,7 @@ start_versitygw() {
 
 # start_coffer DIR PORT starts cofferd with its S3 API on PORT. Its OCI API
 # gets a free port of its own (it would take 5000 by default), and log level
-# warn turns off its per-request log lines.
+# warn, the default of BENCH_LOG_LEVEL, turns off its per-request log lines.
 start_coffer() {
 	local dir=$1 port=$2 oci_port
 	oci_port=$("$S3LOAD" freeport)
