@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/cofferhq/coffer/internal/digest"
-	"github.com/cofferhq/coffer/internal/readahead"
 	"github.com/cofferhq/coffer/internal/storage"
 )
 
@@ -143,17 +142,14 @@ func (s *Store) openWhole(ctx context.Context, d digest.Digest, key string, size
 		return nil, err
 	}
 	if sums != nil {
-		// Read the next chunks from storage while the caller sends the
-		// verified ones.
-		return newChunkReader(readahead.New(rc, int(sums.chunkSize)), d, sums, 0, size, &s.corrupts), nil
+		// Read the next chunks of a large blob from storage while the
+		// caller sends the verified ones.
+		return newChunkReader(readAheadLarge(rc, size, int(sums.chunkSize)), d, sums, 0, size, &s.corrupts), nil
 	}
 
 	verifying := newVerifyingReader(rc, d, size, 0, size, &s.corrupts)
 	verifying.sumChunks(s.chunkSize, func(sums *chunkSums) {
 		s.saveChunkSums(context.WithoutCancel(ctx), d, sums)
 	})
-	if size >= readahead.MinSize {
-		return readahead.New(verifying, readAheadBufferSize), nil
-	}
-	return verifying, nil
+	return readAheadLarge(verifying, size, readAheadBufferSize), nil
 }

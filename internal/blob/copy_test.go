@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/cofferhq/coffer/internal/readahead"
 )
 
 // shortBody returns n bytes and then fails as a request body that the
@@ -22,7 +24,7 @@ func (b *shortBody) Read(p []byte) (int, error) {
 }
 
 func TestCopyDeclaredLargeBody(t *testing.T) {
-	content := bytes.Repeat([]byte("0123456789abcdef"), bodyReadAheadMinSize/16+1000)
+	content := bytes.Repeat([]byte("0123456789abcdef"), readahead.MinSize/16+1000)
 	size := int64(len(content))
 
 	for _, tt := range []struct {

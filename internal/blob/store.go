@@ -34,6 +34,16 @@ import (
 // ahead: four buffers of 256 KiB per read in progress.
 const readAheadBufferSize = 256 << 10
 
+// readAheadLarge wraps rc in a read-ahead with buffers of bufferSize bytes
+// when length, the bytes to read from rc, is at least readahead.MinSize.
+// It returns rc itself for shorter reads.
+func readAheadLarge(rc io.ReadCloser, length int64, bufferSize int) io.ReadCloser {
+	if length < readahead.MinSize {
+		return rc
+	}
+	return readahead.New(rc, bufferSize)
+}
+
 var (
 	// ErrNotFound reports a blob that is not stored.
 	ErrNotFound = errors.New("blob not found")
@@ -171,14 +181,11 @@ func (s *Store) OpenAt(ctx context.Context, d digest.Digest, location string, si
 		if err != nil {
 			return nil, err
 		}
+		// Read and hash the next bytes while the caller sends the last. The
+		// verifying reader still withholds the last bytes until the digest
+		// matches.
 		verifying := newVerifyingReader(rc, d, size, start, length, &s.corrupts)
-		if length >= readahead.MinSize {
-			// Read and hash the next bytes while the caller sends the last.
-			// The verifying reader still withholds the last bytes until
-			// the digest matches.
-			return readahead.New(verifying, readAheadBufferSize), nil
-		}
-		return verifying, nil
+		return readAheadLarge(verifying, length, readAheadBufferSize), nil
 	}
 
 	sums, err := s.chunkSums(ctx, d, key, size)

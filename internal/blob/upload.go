@@ -235,19 +235,16 @@ var copyBuffers = sync.Pool{New: func() any {
 	return &b
 }}
 
-// bodyReadAheadMinSize is the smallest declared body that copyDeclared
-// reads ahead. A body of unknown size is not read ahead: the read-ahead
-// reports a body cut short as a plain end, and only a declared size then
-// shows that bytes are missing.
-const bodyReadAheadMinSize = 8 << 20
-
 // copyDeclared copies body to w. With declared >= 0 it requires exactly
-// declared bytes. A large declared body is read ahead in a goroutine, so
-// receiving the next bytes overlaps with hashing and storing the last ones.
+// declared bytes. A declared body of readahead.MinSize bytes or more is
+// read ahead in a goroutine, so receiving the next bytes overlaps with
+// hashing and storing the last ones. A body of unknown size is not,
+// because the read-ahead reports a body cut short as a plain end, and only
+// a declared size then shows that bytes are missing.
 func copyDeclared(w io.Writer, body io.Reader, declared int64) (int64, error) {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
-	if declared >= bodyReadAheadMinSize {
+	if declared >= readahead.MinSize {
 		// Closing the read-ahead waits for its read in progress; body
 		// itself stays open, as it belongs to the caller.
 		ahead := readahead.New(io.NopCloser(body), len(*buf))
