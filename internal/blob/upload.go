@@ -245,8 +245,8 @@ func copyDeclared(w io.Writer, body io.Reader, declared int64) (int64, error) {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
 	if declared >= readahead.MinSize {
-		// Closing the read-ahead waits for its read in progress; body
-		// itself stays open, as it belongs to the caller.
+		// Closing the read-ahead waits for its read in progress. The body
+		// itself stays open, because it belongs to the caller.
 		ahead := readahead.New(io.NopCloser(body), len(*buf))
 		defer ahead.Close()
 		body = ahead

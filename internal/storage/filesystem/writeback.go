@@ -31,13 +31,13 @@ type writebackFile struct {
 	written int64 // bytes written through this writer, from start
 	start   int64 // file offset of the first byte through this writer
 	pending int64 // bytes written since the last writeback request
-	// direct is on while the file descriptor has O_DIRECT; noDirect is
+	// direct is on while the file descriptor has O_DIRECT. noDirect is
 	// set once direct I/O failed or an unaligned write came, for good.
 	direct   bool
 	noDirect bool
 	// directBytes counts the bytes written with direct I/O.
 	directBytes int64
-	// background writes the direct buffers; nil until the first one.
+	// background writes the direct buffers. It is nil until the first one.
 	background *directWrites
 }
 
@@ -102,9 +102,8 @@ func (f *writebackFile) stopDirect() {
 	f.noDirect = true
 	if f.direct {
 		f.direct = false
-		// Without O_DIRECT the next write goes through the page cache,
-		// which always works, so a failure to clear the flag leaves a
-		// descriptor whose writes fail and report it.
+		// The error is not returned here: if the flag stays set, the next
+		// unaligned write fails and reports the problem to the caller.
 		_ = setDirect(f.file, false)
 	}
 }
