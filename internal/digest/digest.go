@@ -64,7 +64,12 @@ func (a Algorithm) New() hash.Hash {
 
 // FromHash formats the sum of h as a digest of algorithm a.
 func (a Algorithm) FromHash(h hash.Hash) Digest {
-	return Digest(fmt.Sprintf("%s:%x", a, h.Sum(nil)))
+	return a.FromSum(h.Sum(nil))
+}
+
+// FromSum formats sum, a hash computed with algorithm a, as a digest.
+func (a Algorithm) FromSum(sum []byte) Digest {
+	return Digest(fmt.Sprintf("%s:%x", a, sum))
 }
 
 // FromBytes computes the digest of p with algorithm a.

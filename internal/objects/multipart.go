@@ -137,7 +137,7 @@ func (s *Store) UploadPart(ctx context.Context, in PartInput) (metadata.Part, er
 		}
 		req.Algorithm = in.Upload.ChecksumAlgorithm
 	}
-	sums, err := newSums(req)
+	sums, err := newSums(req, false)
 	if err != nil {
 		return metadata.Part{}, err
 	}
@@ -145,7 +145,7 @@ func (s *Store) UploadPart(ctx context.Context, in PartInput) (metadata.Part, er
 		if wantMD5 != nil && string(sums.md5.Sum(nil)) != string(wantMD5) {
 			return fmt.Errorf("%w: Content-MD5 does not match the part", ErrBadDigest)
 		}
-		return sums.verify(req)
+		return sums.verify(req, "")
 	}
 	key, size, err := s.blobs.Stage(ctx, in.Body, in.Size, sums.writer(), check)
 	if err != nil {
@@ -160,9 +160,7 @@ func (s *Store) UploadPart(ctx context.Context, in PartInput) (metadata.Part, er
 		StorageKey: key,
 		Modified:   time.Now().UTC(),
 	}
-	if sums.checksum != nil {
-		p.Checksum = base64.StdEncoding.EncodeToString(sums.checksum.Sum(nil))
-	}
+	p.Checksum = sums.result("")
 	previous, err := s.meta.PutPart(context.WithoutCancel(ctx), p)
 	if err != nil {
 		s.deleteStaged(ctx, key)

@@ -25,6 +25,7 @@ var (
 	ErrBucketExists       = errors.New("bucket already exists")
 	ErrBucketNotEmpty     = errors.New("bucket not empty")
 	ErrBadDigest          = errors.New("content does not match its digest")
+	ErrSHA256Mismatch     = errors.New("content does not match the expected SHA-256 digest")
 	ErrInvalidDigest      = errors.New("invalid Content-MD5")
 	ErrInvalidChecksum    = errors.New("invalid checksum")
 	ErrPreconditionFailed = errors.New("precondition failed")

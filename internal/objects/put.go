@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"time"
 
@@ -31,7 +30,8 @@ type PutInput struct {
 	Attributes Attributes
 	// Condition makes the write conditional (If-None-Match, If-Match).
 	Condition metadata.Precondition
-	// ExpectedDigest, when set, must equal the SHA-256 digest of the body.
+	// ExpectedDigest, when set, must equal the SHA-256 digest of the body;
+	// a body with another digest fails with ErrSHA256Mismatch.
 	ExpectedDigest digest.Digest
 }
 
@@ -61,19 +61,21 @@ func (s *Store) PutObject(ctx context.Context, in PutInput) (*metadata.Object, e
 	if err := s.checkPrecondition(ctx, in.Bucket, in.Key, in.Condition); err != nil {
 		return nil, err
 	}
-	sums, err := newSums(in.Checksum)
+	// The blob store computes the SHA-256 digest, which is also a SHA256
+	// checksum.
+	sums, err := newSums(in.Checksum, true)
 	if err != nil {
 		return nil, err
 	}
 
 	check := func(d digest.Digest) error {
+		if in.ExpectedDigest != "" && d != in.ExpectedDigest {
+			return fmt.Errorf("%w: the body hashes to %s, expected %s", ErrSHA256Mismatch, d, in.ExpectedDigest)
+		}
 		if wantMD5 != nil && string(sums.md5.Sum(nil)) != string(wantMD5) {
 			return fmt.Errorf("%w: Content-MD5 does not match the body", ErrBadDigest)
 		}
-		if in.ExpectedDigest != "" && d != in.ExpectedDigest {
-			return fmt.Errorf("%w: the body hashes to %s, expected %s", ErrBadDigest, d, in.ExpectedDigest)
-		}
-		return sums.verify(in.Checksum)
+		return sums.verify(in.Checksum, d)
 	}
 	d, size, location, err := s.blobs.Write(ctx, in.Body, in.Size, sums.writer(), check)
 	if err != nil {
@@ -157,17 +159,4 @@ func writeError(err error) error {
 		return err
 	}
 	return err
-}
-
-// sums computes the hashes of one write.
-type sums struct {
-	md5      hash.Hash
-	checksum hash.Hash // nil without a checksum request
-}
-
-func (s *sums) writer() io.Writer {
-	if s.checksum == nil {
-		return s.md5
-	}
-	return io.MultiWriter(s.md5, s.checksum)
 }

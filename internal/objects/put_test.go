@@ -2,6 +2,7 @@ package objects_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -182,6 +183,49 @@ func TestPutObjectChecksumWithoutExpectedValue(t *testing.T) {
 	}
 }
 
+// TestPutObjectChecksumSHA256 checks the SHA256 checksum, which PutObject
+// takes from the content digest instead of hashing the bytes again.
+func TestPutObjectChecksumSHA256(t *testing.T) {
+	s := newStack(t)
+	ctx := t.Context()
+	s.bucket(t, "sha")
+	data := bytes.Repeat([]byte("sha256 checksummed content "), 50_000) // over 1 MiB
+	sum := sha256.Sum256(data)
+	right := base64.StdEncoding.EncodeToString(sum[:])
+
+	o, err := s.store.PutObject(ctx, objects.PutInput{
+		Bucket: "sha", Key: "good", Body: bytes.NewReader(data), Size: int64(len(data)),
+		Checksum: objects.ChecksumRequest{Algorithm: "SHA256", Expected: func() string { return right }},
+	})
+	if err != nil {
+		t.Fatalf("put with right SHA256: %v", err)
+	}
+	if o.Checksums["SHA256"] != right || o.ChecksumType != "FULL_OBJECT" {
+		t.Errorf("stored checksums = %v (%s), want SHA256 %s (FULL_OBJECT)", o.Checksums, o.ChecksumType, right)
+	}
+
+	computed, err := s.store.PutObject(ctx, objects.PutInput{
+		Bucket: "sha", Key: "computed", Body: bytes.NewReader(data), Size: int64(len(data)),
+		Checksum: objects.ChecksumRequest{Algorithm: "SHA256"},
+	})
+	if err != nil || computed.Checksums["SHA256"] != right {
+		t.Errorf("put without an expected SHA256 = %v, %v; want SHA256 %s", computed, err, right)
+	}
+
+	other := sha256.Sum256([]byte("other content"))
+	wrong := base64.StdEncoding.EncodeToString(other[:])
+	_, err = s.store.PutObject(ctx, objects.PutInput{
+		Bucket: "sha", Key: "bad", Body: bytes.NewReader(data), Size: int64(len(data)),
+		Checksum: objects.ChecksumRequest{Algorithm: "SHA256", Expected: func() string { return wrong }},
+	})
+	if !errors.Is(err, objects.ErrBadDigest) || !strings.Contains(err.Error(), "x-amz-checksum-sha256 is "+wrong+", the body's is "+right) {
+		t.Errorf("put with wrong SHA256 = %v, want ErrBadDigest naming both values", err)
+	}
+	if keys := s.allKeys(t, "sha"); joinKeys(keys) != "computed good" {
+		t.Errorf("keys after rejected put = %q, want computed good", keys)
+	}
+}
+
 func TestPutObjectUnknownChecksumAlgorithm(t *testing.T) {
 	s := newStack(t)
 	s.bucket(t, "crc")
@@ -205,8 +249,8 @@ func TestPutObjectExpectedDigest(t *testing.T) {
 		t.Errorf("put with right digest: %v", err)
 	}
 	_, err = s.store.PutObject(ctx, objects.PutInput{Bucket: "digest", Key: "bad", Body: bytes.NewReader(data), Size: int64(len(data)), ExpectedDigest: digest.SHA256.FromBytes([]byte("x"))})
-	if !errors.Is(err, objects.ErrBadDigest) {
-		t.Errorf("put with wrong digest = %v, want ErrBadDigest", err)
+	if !errors.Is(err, objects.ErrSHA256Mismatch) {
+		t.Errorf("put with wrong digest = %v, want ErrSHA256Mismatch", err)
 	}
 	if keys := s.allKeys(t, "digest"); joinKeys(keys) != "good" {
 		t.Errorf("keys = %q, want only good", keys)

@@ -67,6 +67,7 @@ var objectErrors = []struct {
 	{objects.ErrBucketExists, http.StatusConflict},
 	{objects.ErrBucketNotEmpty, http.StatusConflict},
 	{objects.ErrBadDigest, http.StatusBadRequest},
+	{objects.ErrSHA256Mismatch, http.StatusBadRequest},
 	{objects.ErrIncompleteBody, http.StatusBadRequest},
 	{objects.ErrPreconditionFailed, http.StatusPreconditionFailed},
 	{objects.ErrInvalidRange, http.StatusRequestedRangeNotSatisfiable},

@@ -45,6 +45,8 @@ func (a SignatureAuthenticator) Authenticate(r *http.Request, bucket string) (Au
 		Body:          body,
 		DecodedLength: body.DecodedLength(),
 		Trailer:       func(name string) string { return body.Trailers().Get(name) },
+		// TakePayloadSHA256 must be a method value of body, which it changes.
+		TakePayloadSHA256: body.TakePayloadSHA256,
 	}
 	if id.Method != sigv4.MethodAnonymous {
 		auth.Identity = lookup.identity

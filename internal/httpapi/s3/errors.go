@@ -64,6 +64,8 @@ var domainErrors = []struct {
 	{objects.ErrBucketNotEmpty, "BucketNotEmpty", http.StatusConflict},
 	{objects.ErrInvalidDigest, "InvalidDigest", http.StatusBadRequest},
 	{objects.ErrBadDigest, "BadDigest", http.StatusBadRequest},
+	// PutObject checks x-amz-content-sha256 as the body's content digest.
+	{objects.ErrSHA256Mismatch, "XAmzContentSHA256Mismatch", http.StatusBadRequest},
 	{objects.ErrInvalidChecksum, "InvalidRequest", http.StatusBadRequest},
 	{objects.ErrPreconditionFailed, "PreconditionFailed", http.StatusPreconditionFailed},
 	{objects.ErrInvalidRange, "InvalidRange", http.StatusRequestedRangeNotSatisfiable},

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/httpapi/ranges"
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
 	"github.com/cofferhq/coffer/internal/metadata"
@@ -93,7 +94,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, req *request
 	if err != nil {
 		return err
 	}
-	o, err := h.store.PutObject(r.Context(), objects.PutInput{
+	in := objects.PutInput{
 		Bucket:     req.bucket,
 		Key:        req.key,
 		Body:       req.auth.Body,
@@ -102,7 +103,15 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, req *request
 		Checksum:   sum,
 		Attributes: attrs,
 		Condition:  cond,
-	})
+	}
+	// The store hashes the body with SHA-256 for its content address, so
+	// it checks a declared payload hash without hashing the body twice.
+	if req.auth.TakePayloadSHA256 != nil {
+		if payload, ok := req.auth.TakePayloadSHA256(); ok {
+			in.ExpectedDigest = digest.SHA256.FromSum(payload)
+		}
+	}
+	o, err := h.store.PutObject(r.Context(), in)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,10 @@ type Auth struct {
 	// Trailer returns a trailing header of an aws-chunked body after the
 	// body was read to its end, or "".
 	Trailer func(name string) string
+	// TakePayloadSHA256, when set, returns the SHA-256 that
+	// x-amz-content-sha256 declares for the body and hands its check over
+	// to the caller (see sigv4.Body.TakePayloadSHA256).
+	TakePayloadSHA256 func() (sum []byte, ok bool)
 }
 
 // Options configure the S3 handler.

@@ -74,6 +74,22 @@ func (b *Body) Read(p []byte) (int, error) { return b.reader.Read(p) }
 // Close closes the request body.
 func (b *Body) Close() error { return b.src.Close() }
 
+// TakePayloadSHA256 returns the SHA-256 that x-amz-content-sha256 declares
+// for a raw body, and turns off the check that Read makes of it when the
+// body ends. The caller takes the check over: before it keeps any byte, it
+// must compare the SHA-256 of every byte it read with sum and reject the
+// request with ErrXAmzContentSHA256Mismatch when they differ. A caller
+// that hashes the body with SHA-256 anyway thus hashes it once. It returns
+// false for every other payload form, and once Read has been called.
+func (b *Body) TakePayloadSHA256() (sum []byte, ok bool) {
+	s, ok := b.reader.(*sha256Reader)
+	if !ok || s.started {
+		return nil, false
+	}
+	b.reader = s.src
+	return s.want, true
+}
+
 // DecodedLength returns the length of the decoded payload in bytes:
 // x-amz-decoded-content-length for an aws-chunked body, otherwise the
 // request's Content-Length, or -1 when unknown.
@@ -182,13 +198,15 @@ func (s sourceReader) Read(p []byte) (int, error) {
 // sha256Reader checks the SHA-256 of a raw body against the hex value of
 // x-amz-content-sha256 when the body ends.
 type sha256Reader struct {
-	src  io.Reader
-	hash hash.Hash
-	want []byte
-	err  error
+	src     io.Reader
+	hash    hash.Hash
+	want    []byte
+	started bool // Read was called
+	err     error
 }
 
 func (s *sha256Reader) Read(p []byte) (int, error) {
+	s.started = true
 	if s.err != nil {
 		return 0, s.err
 	}

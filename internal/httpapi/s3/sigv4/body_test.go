@@ -1,6 +1,8 @@
 package sigv4
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"net/http"
@@ -58,6 +60,57 @@ func TestSHA256MismatchIsSticky(t *testing.T) {
 	}
 	if n, err := body.Read(make([]byte, 4)); n != 0 || !errors.Is(err, ErrXAmzContentSHA256Mismatch) {
 		t.Errorf("next Read = %d, %v; want the same mismatch", n, err)
+	}
+}
+
+func TestTakePayloadSHA256HandsTheCheckOver(t *testing.T) {
+	want := sha256.Sum256([]byte("expected"))
+	body, err := newBody(bodyRequest(t, hexSHA256([]byte("expected")), strings.NewReader("received"), 8), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, ok := body.TakePayloadSHA256()
+	if !ok || !bytes.Equal(sum, want[:]) {
+		t.Fatalf("TakePayloadSHA256 = %x, %t; want %x, true", sum, ok, want)
+	}
+	// The caller checks the hash now, so the body reads to its end.
+	if data, err := io.ReadAll(body); string(data) != "received" || err != nil {
+		t.Errorf("read %q, %v; want received and no error", data, err)
+	}
+	if _, ok := body.TakePayloadSHA256(); ok {
+		t.Error("a second TakePayloadSHA256 succeeded")
+	}
+}
+
+func TestTakePayloadSHA256OnlyBeforeReadingAHashedBody(t *testing.T) {
+	read, err := newBody(bodyRequest(t, hexSHA256([]byte("abc")), strings.NewReader("abc"), 3), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := read.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if sum, ok := read.TakePayloadSHA256(); ok {
+		t.Errorf("after a Read, TakePayloadSHA256 = %x, true; want false", sum)
+	}
+
+	for _, payloadHash := range []string{"", unsignedPayload} {
+		body, err := newBody(bodyRequest(t, payloadHash, strings.NewReader("abc"), 3), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum, ok := body.TakePayloadSHA256(); ok {
+			t.Errorf("payload %q: TakePayloadSHA256 = %x, true; want false", payloadHash, sum)
+		}
+	}
+	req := bodyRequest(t, streamingUnsignedTrailer, strings.NewReader("3\r\nabc\r\n0\r\n\r\n"), -1)
+	req.Header.Set("X-Amz-Decoded-Content-Length", "3")
+	chunked, err := newBody(req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, ok := chunked.TakePayloadSHA256(); ok {
+		t.Errorf("aws-chunked body: TakePayloadSHA256 = %x, true; want false", sum)
 	}
 }
 
