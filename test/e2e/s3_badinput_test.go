@@ -98,6 +98,14 @@ func TestS3BadInput(t *testing.T) {
 			}
 		})
 
+		t.Run("payload hash mismatch", func(t *testing.T) {
+			// Signed correctly, but x-amz-content-sha256 names other bytes than the body's.
+			req := s3Request{method: http.MethodPut, path: "/" + badInputBucket + "/payload/object", body: randomBytes(t, 2<<20),
+				payloadHash: sha256Hex([]byte("another body"))}
+			req.expectError(t, srv, http.StatusBadRequest, "XAmzContentSHA256Mismatch")
+			checkKeys(t, srv, "payload/", nil)
+		})
+
 		t.Run("Content-MD5 mismatch", func(t *testing.T) {
 			req := s3Request{method: http.MethodPut, path: "/" + badInputBucket + "/md5/object", body: []byte("the body"),
 				header: map[string]string{"Content-MD5": contentMD5([]byte("another body"))}}
@@ -123,13 +131,15 @@ func checkDotDotKey(t *testing.T, srv *server) {
 // s3Request is one request signed by hand with SigV4 in the Authorization header, so a
 // test can send what no SDK would: a wrong secret, an old date, a bad Content-MD5.
 type s3Request struct {
-	method   string
-	path     string // escaped path, such as "/bucket/key"
-	query    string // raw query without "?"
-	body     []byte
-	header   map[string]string
-	secret   string    // root password when empty
-	signedAt time.Time // now when zero
+	method string
+	path   string // escaped path, such as "/bucket/key"
+	query  string // raw query without "?"
+	body   []byte
+	// payloadHash is the signed x-amz-content-sha256. Empty means the body's SHA-256.
+	payloadHash string
+	header      map[string]string
+	secret      string    // root password when empty
+	signedAt    time.Time // now when zero
 	// accessKey signs instead of the root user; token is the session token of
 	// temporary credentials; region replaces s3Region in the signature.
 	accessKey, token, region string
@@ -151,7 +161,10 @@ func (r s3Request) send(t *testing.T, srv *server) (*http.Response, []byte) {
 	for name, value := range r.header {
 		req.Header.Set(name, value)
 	}
-	payloadHash := sha256Hex(r.body)
+	payloadHash := r.payloadHash
+	if payloadHash == "" {
+		payloadHash = sha256Hex(r.body)
+	}
 	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
 
 	secret, signedAt := r.secret, r.signedAt
