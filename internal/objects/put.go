@@ -30,8 +30,8 @@ type PutInput struct {
 	Attributes Attributes
 	// Condition makes the write conditional (If-None-Match, If-Match).
 	Condition metadata.Precondition
-	// ExpectedDigest, when set, must equal the SHA-256 digest of the body;
-	// a body with another digest fails with ErrSHA256Mismatch.
+	// ExpectedDigest, when set, must equal the SHA-256 digest of the body.
+	// A body with another digest fails with ErrSHA256Mismatch.
 	ExpectedDigest digest.Digest
 }
 
