@@ -449,37 +449,15 @@ func unmarshalHash(state []byte) (hash.Hash, error) {
 // digest, and before the commit; an error from it discards the bytes. It
 // returns the digest, the size and the location (see place).
 func (s *Store) Write(ctx context.Context, body io.Reader, declared int64, tee io.Writer, check func(digest.Digest) error) (digest.Digest, int64, string, error) {
-	id, err := newSessionID()
+	j, err := s.newJoin(ctx, declared)
 	if err != nil {
 		return "", 0, "", err
 	}
-	key := uploadKey(id)
-	w, err := s.newOnePassWriter(ctx, key, declared)
-	if err != nil {
+	if _, err := j.Append(body, declared, tee); err != nil {
+		j.Cancel(ctx)
 		return "", 0, "", fmt.Errorf("write blob: %w", err)
 	}
-	h := digest.SHA256.New()
-	summer := s.uploadSummer(declared)
-	n, err := copyTee(hashingWriter(w, h, summer), tee, body, declared)
-	d := digest.SHA256.FromHash(h)
-	if err == nil && check != nil {
-		err = check(d)
-	}
-	if err != nil {
-		_ = w.Cancel(context.WithoutCancel(ctx))
-		return "", 0, "", fmt.Errorf("write blob: %w", err)
-	}
-
-	ctx = context.WithoutCancel(ctx) // every byte arrived: finish the commit
-	if err := w.Commit(ctx); err != nil {
-		return "", 0, "", fmt.Errorf("write blob %s: %w", d, err)
-	}
-	location, err := s.place(ctx, key, d)
-	if err != nil {
-		return "", 0, "", fmt.Errorf("commit blob %s: %w", d, err)
-	}
-	s.storeUploadSums(ctx, d, summer, n)
-	return d, n, location, nil
+	return j.Commit(ctx, check)
 }
 
 // newOnePassWriter opens the upload key of a blob written in one request.

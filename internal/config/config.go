@@ -88,6 +88,10 @@ type S3 struct {
 	// MultipartExpiry is the age after which an unfinished multipart upload
 	// is aborted and its parts deleted. Default 168h (7 days).
 	MultipartExpiry time.Duration `yaml:"multipart_expiry"`
+	// BackgroundJoins is how many multipart uploads at a time may have
+	// their parts joined while the upload still runs, so that completing
+	// them takes less time. 0 turns it off. Default 4.
+	BackgroundJoins int `yaml:"background_joins"`
 }
 
 // Storage selects the blob storage driver.

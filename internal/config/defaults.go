@@ -16,7 +16,7 @@ func Default() Config {
 		Listen:          "127.0.0.1:5000",
 		DataDir:         "./coffer-data",
 		Auth:            Auth{OIDC: defaultOIDC()},
-		S3:              S3{Enabled: true, Listen: "127.0.0.1:9000", Region: "us-east-1", MultipartExpiry: 7 * 24 * time.Hour},
+		S3:              S3{Enabled: true, Listen: "127.0.0.1:9000", Region: "us-east-1", MultipartExpiry: 7 * 24 * time.Hour, BackgroundJoins: 4},
 		Storage:         Storage{Driver: "filesystem", VerifyReads: "checksums", Filesystem: FilesystemStorage{DirectIO: true}, S3: S3Storage{Region: "us-east-1", RedirectExpiry: 5 * time.Minute}, Reliability: defaultStorageReliability},
 		Metadata:        Metadata{Driver: "sqlite"},
 		Registry:        Registry{MaxManifestBytes: 4 << 20},
@@ -91,6 +91,9 @@ func (c *Config) Validate() error {
 	}
 	if c.S3.MultipartExpiry < minPeriod {
 		check("s3.multipart_expiry", fmt.Errorf("must be at least %s, got %s", minPeriod, c.S3.MultipartExpiry))
+	}
+	if c.S3.BackgroundJoins < 0 {
+		check("s3.background_joins", fmt.Errorf("must be 0 (off) or more, got %d", c.S3.BackgroundJoins))
 	}
 	if c.DataDir == "" {
 		check("data_dir", errors.New("must not be empty"))

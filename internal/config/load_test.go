@@ -48,8 +48,9 @@ func TestLoadDefaults(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Load = %+v, want %+v", cfg, want)
 	}
-	if cfg.Registry.MaxManifestBytes != 4<<20 || cfg.ShutdownTimeout != 30*time.Second || cfg.TLS.Enabled() {
-		t.Errorf("defaults: max manifest %d, shutdown %s, TLS %t", cfg.Registry.MaxManifestBytes, cfg.ShutdownTimeout, cfg.TLS.Enabled())
+	if cfg.Registry.MaxManifestBytes != 4<<20 || cfg.ShutdownTimeout != 30*time.Second || cfg.TLS.Enabled() || cfg.S3.BackgroundJoins != 4 {
+		t.Errorf("defaults: max manifest %d, shutdown %s, TLS %t, background joins %d",
+			cfg.Registry.MaxManifestBytes, cfg.ShutdownTimeout, cfg.TLS.Enabled(), cfg.S3.BackgroundJoins)
 	}
 }
 
@@ -247,6 +248,7 @@ func TestLoadRejectsInvalidValuesByKey(t *testing.T) {
 	cases := []struct{ content, key string }{
 		{"listen: localhost\n", "listen"},
 		{"s3:\n  listen: 9000\n", "s3.listen"},
+		{"s3:\n  background_joins: -1\n", "s3.background_joins"},
 		{"data_dir: \"\"\n", "data_dir"},
 		{"tls:\n  cert: /c.pem\n", "tls"},
 		{"root:\n  user: admin\n", "root"},

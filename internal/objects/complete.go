@@ -13,7 +13,6 @@ import (
 
 	"github.com/cofferhq/coffer/internal/checksum"
 	"github.com/cofferhq/coffer/internal/metadata"
-	"github.com/cofferhq/coffer/internal/readahead"
 )
 
 // CompletedPart is one entry of a CompleteMultipartUpload request.
@@ -59,11 +58,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, in CompleteInput) (
 		objectParts[i] = metadata.ObjectPart{Number: p.Number, Size: p.Size, Checksum: p.Checksum}
 	}
 
-	// Read the next bytes of the parts while the last ones are hashed and
-	// written.
-	joined := readahead.New(&partsReader{ctx: ctx, store: s, parts: parts}, partsReadAheadSize)
-	defer joined.Close()
-	d, size, location, err := s.blobs.Write(ctx, joined, total, nil, nil)
+	d, size, location, err := s.joinParts(ctx, u.ID, parts, total)
 	if err != nil {
 		return nil, fmt.Errorf("join parts of upload %s: %w", u.ID, err)
 	}

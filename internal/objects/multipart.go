@@ -172,6 +172,7 @@ func (s *Store) UploadPart(ctx context.Context, in PartInput) (metadata.Part, er
 	if previous != nil {
 		s.deleteStaged(ctx, previous.StorageKey)
 	}
+	s.wakeJoin(in.Upload.ID)
 	return p, nil
 }
 
@@ -212,6 +213,7 @@ func (s *Store) abortUpload(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("abort upload %s: %w", id, err)
 	}
+	s.cancelJoin(id)
 	for _, p := range parts {
 		s.deleteStaged(ctx, p.StorageKey)
 	}

@@ -57,6 +57,9 @@ type Store struct {
 	deleted func(ctx context.Context, bucket, key string)
 	// stored, when set, runs after each object is written.
 	stored func(ctx context.Context, o *metadata.Object)
+	// joins, when set, joins the parts of multipart uploads as they are
+	// recorded (see join.go).
+	joins *backgroundJoins
 }
 
 // New returns a Store. region is reported for buckets created without a

@@ -42,6 +42,9 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 	blobs := s.metadata.blobs(s.storage)
 	s.metrics.addCorruptReads(blobs.CorruptReads)
 	s.store = objects.New(s.metadata.store, blobs, s.cfg.S3.Region)
+	if s.cfg.S3.BackgroundJoins > 0 {
+		s.store.JoinInBackground(s.cfg.S3.BackgroundJoins)
+	}
 	verifier := &sigv4.Verifier{Region: s.cfg.S3.Region}
 	sessions := identity.NewSessions(s.identity.sealer)
 	creds := s3Credentials{root: s.root, keys: s.identity.accessKeys(s.metadata.store), sessions: sessions}
@@ -70,7 +73,9 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 }
 
 func (s *s3Subsystem) Stop(ctx context.Context) error {
-	return s.listener.shutdown(ctx)
+	err := s.listener.shutdown(ctx)
+	s.store.StopBackgroundJoins()
+	return err
 }
 
 func (s *s3Subsystem) Health(ctx context.Context) error { return nil }
