@@ -37,7 +37,7 @@ type sums struct {
 }
 
 // newSums returns the sums of a write with the checksum that req requests.
-// withDigest tells that the caller passes the content digest to result,
+// withDigest means that the caller passes the content digest to result,
 // verify and record.
 func newSums(req ChecksumRequest, withDigest bool) (*sums, error) {
 	s := &sums{md5: md5.New()}

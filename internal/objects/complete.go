@@ -189,9 +189,6 @@ func NormalizeETag(etag string) string {
 	return etag
 }
 
-// partsReadAheadSize is the buffer size of the read-ahead of joined parts.
-const partsReadAheadSize = 1 << 20
-
 // errPartsClosed reports a read of a partsReader after Close.
 var errPartsClosed = errors.New("parts reader is closed")
 

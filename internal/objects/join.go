@@ -12,7 +12,6 @@ import (
 	"github.com/cofferhq/coffer/internal/blob"
 	"github.com/cofferhq/coffer/internal/digest"
 	"github.com/cofferhq/coffer/internal/metadata"
-	"github.com/cofferhq/coffer/internal/readahead"
 	"github.com/cofferhq/coffer/internal/telemetry"
 )
 
@@ -285,18 +284,23 @@ func (s *Store) joinRecordedParts(ctx context.Context, j *backgroundJoin) error 
 	}
 }
 
-// appendParts appends the staged bytes of parts to b, reading the next
-// bytes while the last ones are hashed and written. Reads stop with an
-// error when ctx ends.
+// appendParts appends the staged bytes of parts to b. Append reads ahead
+// of the hashing when they hold 8 MiB or more. Reads stop with an error
+// when ctx ends.
 func (s *Store) appendParts(ctx context.Context, b *blob.Join, parts []metadata.Part) error {
+	joined := &partsReader{ctx: ctx, store: s, parts: parts}
+	defer joined.Close()
+	_, err := b.Append(contextReader{ctx: ctx, r: joined}, partsSize(parts), nil)
+	return err
+}
+
+// partsSize returns the number of bytes in parts.
+func partsSize(parts []metadata.Part) int64 {
 	var size int64
 	for _, p := range parts {
 		size += p.Size
 	}
-	joined := readahead.New(&partsReader{ctx: ctx, store: s, parts: parts}, partsReadAheadSize)
-	defer joined.Close()
-	_, err := b.Append(contextReader{ctx: ctx, r: joined}, size, nil)
-	return err
+	return size
 }
 
 // contextReader fails reads once ctx ends.
@@ -323,7 +327,7 @@ func (s *Store) joinParts(ctx context.Context, id string, parts []metadata.Part,
 		}
 		telemetry.Logger(ctx).WarnContext(ctx, "background join not used", "upload", id, "error", err)
 	}
-	joined := readahead.New(&partsReader{ctx: ctx, store: s, parts: parts}, partsReadAheadSize)
+	joined := &partsReader{ctx: ctx, store: s, parts: parts}
 	defer joined.Close()
 	return s.blobs.Write(ctx, joined, total, nil, nil)
 }
