@@ -151,8 +151,11 @@ func TestS3WrongSignatureAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testRootUser+"/20261205/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000")
-	req.Header.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
+	// The credential scope and X-Amz-Date come from one instant, so the
+	// request stays well formed when the test runs across midnight.
+	now := time.Now().UTC()
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testRootUser+"/"+now.Format("20060102")+"/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000")
+	req.Header.Set("X-Amz-Date", now.Format("20060102T150405Z"))
 	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
 	if status, body := send(t, req); status != http.StatusForbidden {
 		t.Fatalf("wrong signature: status %d, body %s", status, body)
