@@ -19,7 +19,6 @@ import (
 	"github.com/cofferhq/coffer/internal/httpapi/middleware"
 	"github.com/cofferhq/coffer/internal/httpapi/oci"
 	"github.com/cofferhq/coffer/internal/httpapi/stream"
-	"github.com/cofferhq/coffer/internal/objects"
 	"github.com/cofferhq/coffer/internal/registry"
 )
 
@@ -33,6 +32,7 @@ type apiSubsystem struct {
 	logger   *slog.Logger
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
+	objects  *objectsSubsystem
 	root     *authn.Root
 	// identity resolves credentials and decides requests for every API.
 	identity *identityServices
@@ -68,14 +68,13 @@ func (a *apiSubsystem) Start(ctx context.Context) error {
 			CorruptBlobReads: blobs.CorruptReads(),
 		}
 	}
-	objectStore := objects.New(a.metadata.store, blobs, a.cfg.S3.Region)
-	adminHandler := admin.New(reg, objectStore, info)
+	adminHandler := admin.New(reg, a.objects.store, info)
 	adminHandler.SetAuthorizer(a.identity.authorizer)
 	adminHandler.EnableIdentity(policyInvalidatingStore{a.metadata.store, a.identity.policies}, a.identity.authorizer)
 	if a.webhooks != nil {
 		adminHandler.EnableWebhooks(a.metadata.store, a.webhooks.wake)
 	}
-	sc, err := newSupplyChain(a.cfg, a.metadata.store, blobs, objectStore, a.metrics, a.logger)
+	sc, err := newSupplyChain(a.cfg, a.metadata.store, blobs, a.objects.store, a.metrics, a.logger)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ type gcSubsystem struct {
 	logger   *slog.Logger
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
+	objects  *objectsSubsystem
 	tracing  *tracingSubsystem
 	metrics  *serverMetrics // counts what background scrubs find; nil records nothing
 
@@ -61,7 +62,7 @@ func (g *gcSubsystem) Start(ctx context.Context) error {
 func (g *gcSubsystem) jobs() []backgroundJob {
 	var jobs []backgroundJob
 	if g.cfg.GC.Enabled {
-		collector := newCollector(g.cfg, g.metadata.blobs(g.storage), g.metadata.store)
+		collector := newCollector(g.cfg, g.metadata.blobs(g.storage), g.metadata.store, g.objects.store)
 		jobs = append(jobs, backgroundJob{name: "gc", span: "gc.Collect", interval: g.cfg.GC.Interval, run: func(ctx context.Context) {
 			report, err := collector.Run(ctx, false)
 			g.metrics.recordCollection(report)
@@ -77,7 +78,7 @@ func (g *gcSubsystem) jobs() []backgroundJob {
 		}})
 	}
 	if g.cfg.S3.Enabled {
-		store := objects.New(g.metadata.store, g.metadata.blobs(g.storage), g.cfg.S3.Region)
+		store := g.objects.store
 		jobs = append(jobs, backgroundJob{name: "s3-multipart-expiry", span: "s3.ExpireUploads", interval: expirySweepInterval, run: func(ctx context.Context) {
 			g.expireMultipart(ctx, store)
 		}})
@@ -154,9 +155,10 @@ func (g *gcSubsystem) Stop(ctx context.Context) error {
 
 func (g *gcSubsystem) Health(ctx context.Context) error { return nil }
 
-// newCollector builds a garbage collector from cfg over blobs and meta.
-func newCollector(cfg config.Config, blobs *blob.Store, meta metadata.Store) *gc.Collector {
-	return gc.NewCollector(meta, blobs, objects.New(meta, blobs, cfg.S3.Region), gc.Options{
+// newCollector builds a garbage collector from cfg over blobs, meta and
+// the object store.
+func newCollector(cfg config.Config, blobs *blob.Store, meta metadata.Store, store *objects.Store) *gc.Collector {
+	return gc.NewCollector(meta, blobs, store, gc.Options{
 		GracePeriod:           cfg.GC.GracePeriod,
 		UploadExpiry:          cfg.GC.UploadExpiry,
 		MultipartExpiry:       cfg.S3.MultipartExpiry,
@@ -175,7 +177,8 @@ func newScrubber(cfg config.Config, driver storage.Driver, meta metadata.Store) 
 // changes nothing. It is safe while a server uses the same stores.
 func CollectGarbage(ctx context.Context, cfg config.Config, logger *slog.Logger, dryRun bool) (*gc.Report, error) {
 	return withStores(ctx, cfg, logger, func(ctx context.Context, driver storage.Driver, meta metadata.Store) (*gc.Report, error) {
-		return newCollector(cfg, newBlobStore(cfg.Storage, driver, meta), meta).Run(ctx, dryRun)
+		blobs := newBlobStore(cfg.Storage, driver, meta)
+		return newCollector(cfg, blobs, meta, objects.New(meta, blobs, cfg.S3.Region)).Run(ctx, dryRun)
 	})
 }
 

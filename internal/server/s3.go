@@ -23,6 +23,7 @@ type s3Subsystem struct {
 	logger   *slog.Logger
 	storage  *storageSubsystem
 	metadata *metadataSubsystem
+	objects  *objectsSubsystem
 	root     *authn.Root
 	// identity resolves credentials and decides requests for every API.
 	identity *identityServices
@@ -41,10 +42,7 @@ func (s *s3Subsystem) Validate() error { return nil }
 func (s *s3Subsystem) Start(ctx context.Context) error {
 	blobs := s.metadata.blobs(s.storage)
 	s.metrics.addCorruptReads(blobs.CorruptReads)
-	s.store = objects.New(s.metadata.store, blobs, s.cfg.S3.Region)
-	if s.cfg.S3.BackgroundJoins > 0 {
-		s.store.JoinInBackground(s.cfg.S3.BackgroundJoins)
-	}
+	s.store = s.objects.store
 	verifier := &sigv4.Verifier{Region: s.cfg.S3.Region}
 	sessions := identity.NewSessions(s.identity.sealer)
 	creds := s3Credentials{root: s.root, keys: s.identity.accessKeys(s.metadata.store), sessions: sessions}
@@ -73,9 +71,7 @@ func (s *s3Subsystem) Start(ctx context.Context) error {
 }
 
 func (s *s3Subsystem) Stop(ctx context.Context) error {
-	err := s.listener.shutdown(ctx)
-	s.store.StopBackgroundJoins()
-	return err
+	return s.listener.shutdown(ctx)
 }
 
 func (s *s3Subsystem) Health(ctx context.Context) error { return nil }

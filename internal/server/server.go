@@ -38,8 +38,9 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	if err != nil {
 		return err
 	}
-	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, identity: ids, life: life, metrics: metrics, tracing: tracing, audit: auditLog, limits: limits}
-	life.all = []Subsystem{tracing, storage, meta, auditLog}
+	objectStore := &objectsSubsystem{cfg: cfg, storage: storage, metadata: meta, metrics: metrics}
+	api := &apiSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, objects: objectStore, root: root, identity: ids, life: life, metrics: metrics, tracing: tracing, audit: auditLog, limits: limits}
+	life.all = []Subsystem{tracing, storage, meta, objectStore, auditLog}
 	if ids.verifier != nil {
 		life.all = append(life.all, &oidcSubsystem{verifier: ids.verifier})
 	}
@@ -49,9 +50,9 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, announce i
 	}
 	life.all = append(life.all, api)
 	if cfg.S3.Enabled {
-		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, root: root, identity: ids, metrics: metrics, tracing: tracing, audit: auditLog, limits: limits})
+		life.all = append(life.all, &s3Subsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, objects: objectStore, root: root, identity: ids, metrics: metrics, tracing: tracing, audit: auditLog, limits: limits})
 	}
-	life.all = append(life.all, &gcSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, tracing: tracing, metrics: metrics})
+	life.all = append(life.all, &gcSubsystem{cfg: cfg, logger: logger, storage: storage, metadata: meta, objects: objectStore, tracing: tracing, metrics: metrics})
 	if metrics != nil && cfg.Metrics.Listen != "" {
 		life.all = append(life.all, &metricsSubsystem{cfg: cfg, logger: logger, metrics: metrics})
 	}
