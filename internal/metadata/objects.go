@@ -56,6 +56,16 @@ type Object struct {
 	// upload, for GET ?partNumber=; nil for a single PUT.
 	Parts    []ObjectPart
 	Modified time.Time
+	// ContentUnavailable is set by GetObject when the blob row of the
+	// content is quarantined or missing, so that a read of it would fail.
+	ContentUnavailable bool
+}
+
+// ContentUnavailable reports whether content whose blob row has location
+// cannot be read, which GetObject records in Object.ContentUnavailable.
+// A nil location means that the row is missing.
+func ContentUnavailable(location *string) bool {
+	return location == nil || Blob{Location: *location}.Quarantined()
 }
 
 // ObjectPart describes one part of a multipart object.
@@ -119,7 +129,8 @@ type Objects interface {
 	// not exist, or ErrPreconditionFailed. o.Blob gains a reference and the
 	// replaced object's blob loses one; a blob row is created if needed.
 	PutObject(ctx context.Context, o *Object, cond Precondition) (*Object, error)
-	// GetObject returns the object, or ErrNotFound.
+	// GetObject returns the object with ContentUnavailable set, or
+	// ErrNotFound.
 	GetObject(ctx context.Context, bucket, key string) (*Object, error)
 	// DeleteObject removes the object and returns it, or returns ErrNotFound.
 	DeleteObject(ctx context.Context, bucket, key string) (*Object, error)

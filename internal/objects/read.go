@@ -28,12 +28,8 @@ func (s *Store) Object(ctx context.Context, bucket, key string) (*metadata.Objec
 	}
 	// An object whose content the scrub quarantined counts as missing
 	// until it is written again.
-	b, err := s.meta.GetBlob(ctx, o.Blob)
-	if err != nil {
-		return nil, fmt.Errorf("get object %s/%s: %w", bucket, key, err)
-	}
-	if b.Quarantined() {
-		return nil, fmt.Errorf("object %s/%s: content %s is quarantined: %w", bucket, key, o.Blob, ErrNoSuchKey)
+	if o.ContentUnavailable {
+		return nil, fmt.Errorf("object %s/%s: content %s is quarantined or has no blob row: %w", bucket, key, o.Blob, ErrNoSuchKey)
 	}
 	return o, nil
 }

@@ -98,3 +98,27 @@ func testBlobLocationRepairsQuarantine(e *env) {
 	e.putObject(o)
 	e.wantLocation("after an object put", d, "uploads/three")
 }
+
+func testGetObjectContentUnavailable(e *env) {
+	e.createBucket("data")
+	o := newObject("data", "k", "scrubbed")
+	o.BlobLocation = "uploads/one"
+	e.putObject(o)
+	if got := e.getObject("data", "k"); got.ContentUnavailable {
+		e.t.Errorf("GetObject of stored content: ContentUnavailable = true, want false")
+	}
+
+	if err := e.store.SetBlobLocation(e.ctx, o.Blob, "uploads/one", metadata.QuarantinePrefix+"sha256/x"); err != nil {
+		e.t.Fatalf("SetBlobLocation: %v", err)
+	}
+	if got := e.getObject("data", "k"); !got.ContentUnavailable {
+		e.t.Errorf("GetObject of quarantined content: ContentUnavailable = false, want true")
+	}
+
+	// Fresh content repairs the blob row, and the object is readable again.
+	o.BlobLocation = "uploads/two"
+	e.putObject(o)
+	if got := e.getObject("data", "k"); got.ContentUnavailable {
+		e.t.Errorf("GetObject after a new put: ContentUnavailable = true, want false")
+	}
+}

@@ -87,6 +87,7 @@ func Run(t *testing.T, open func(t *testing.T) metadata.Store) {
 		{"ListAndFindBlobs", testListAndFindBlobs},
 		{"BlobLocationKeepsFirst", testBlobLocationKeepsFirst},
 		{"BlobLocationRepairsQuarantine", testBlobLocationRepairsQuarantine},
+		{"GetObjectContentUnavailable", testGetObjectContentUnavailable},
 		{"ListUploadsBefore", testListUploadsBefore},
 		{"FindStagedKeys", testFindStagedKeys},
 		{"ListUntaggedManifests", testListUntaggedManifests},

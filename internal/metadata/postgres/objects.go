@@ -19,6 +19,12 @@ const objectColumns = `bucket, key, blob, size, etag, content_type, headers, use
 // getObjectQuery selects an object by bucket and key.
 const getObjectQuery = `SELECT ` + objectColumns + ` FROM objects WHERE bucket = $1 AND key = $2`
 
+// readObjectQuery is getObjectQuery with the location of the content's
+// blob row, or NULL without one, so that one query serves a read.
+const readObjectQuery = `SELECT ` + objectColumns + `,
+	(SELECT location FROM blobs WHERE digest = objects.blob)
+	FROM objects WHERE bucket = $1 AND key = $2`
+
 // PutObject stores o after checking cond against the object stored under
 // the same key, and returns the replaced object, or nil when the key was
 // free. It returns an error wrapping metadata.ErrNotFound when the bucket
@@ -210,13 +216,15 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*metadata.Ob
 	if !storable(key) {
 		return nil, notFound
 	}
-	o, err := scanObject(s.pool.QueryRow(ctx, getObjectQuery, bucket, key))
+	var location *string
+	o, err := scanObject(s.pool.QueryRow(ctx, readObjectQuery, bucket, key), &location)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get object %q in %s: %w", key, bucket, err)
 	}
+	o.ContentUnavailable = metadata.ContentUnavailable(location)
 	return o, nil
 }
 
@@ -308,16 +316,18 @@ func listObjectsQuery(bucket string, kr keyRange, limit int) (string, []any) {
 	return query, args
 }
 
-// scanObject reads one row of objectColumns.
-func scanObject(row pgx.Row) (*metadata.Object, error) {
+// scanObject reads one row of objectColumns, followed by the columns that
+// extra receives.
+func scanObject(row pgx.Row, extra ...any) (*metadata.Object, error) {
 	o := &metadata.Object{}
 	var (
 		blob                                string
 		headers, userMetadata, checksums, p *string
 		modified                            int64
 	)
-	err := row.Scan(&o.Bucket, &o.Key, &blob, &o.Size, &o.ETag, &o.ContentType,
-		&headers, &userMetadata, &checksums, &o.ChecksumType, &p, &modified)
+	columns := []any{&o.Bucket, &o.Key, &blob, &o.Size, &o.ETag, &o.ContentType,
+		&headers, &userMetadata, &checksums, &o.ChecksumType, &p, &modified}
+	err := row.Scan(append(columns, extra...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,12 @@ const objectColumns = `bucket, key, blob, size, etag, content_type, headers, use
 // getObjectQuery selects an object by bucket and key.
 const getObjectQuery = `SELECT ` + objectColumns + ` FROM objects WHERE bucket = ? AND key = ?`
 
+// readObjectQuery is getObjectQuery with the location of the content's
+// blob row, or NULL without one, so that one query serves a read.
+const readObjectQuery = `SELECT ` + objectColumns + `,
+	(SELECT location FROM blobs WHERE digest = objects.blob)
+	FROM objects WHERE bucket = ? AND key = ?`
+
 // referenceBlobQuery adds one reference to a blob, creating its row for
 // the first one.
 const referenceBlobQuery = `INSERT INTO blobs (digest, size, created, refcount, location) VALUES (?, ?, ?, 1, ?)
@@ -172,13 +178,15 @@ func selectObject(ctx context.Context, get *sql.Stmt, bucket, key string) (*meta
 
 // GetObject returns the object, or an error wrapping metadata.ErrNotFound.
 func (s *Store) GetObject(ctx context.Context, bucket, key string) (*metadata.Object, error) {
-	o, err := scanObject(s.read.getObject.QueryRowContext(ctx, bucket, key))
+	var location *string
+	o, err := scanObject(s.read.readObject.QueryRowContext(ctx, bucket, key), &location)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("object %q in %s: %w", key, bucket, metadata.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get object %q in %s: %w", key, bucket, err)
 	}
+	o.ContentUnavailable = metadata.ContentUnavailable(location)
 	return o, nil
 }
 
@@ -289,16 +297,18 @@ type rowScanner interface {
 	Scan(dest ...any) error
 }
 
-// scanObject reads one row of objectColumns.
-func scanObject(row rowScanner) (*metadata.Object, error) {
+// scanObject reads one row of objectColumns, followed by the columns that
+// extra receives.
+func scanObject(row rowScanner, extra ...any) (*metadata.Object, error) {
 	o := &metadata.Object{}
 	var (
 		blob                                string
 		headers, userMetadata, checksums, p sql.NullString
 		modified                            int64
 	)
-	err := row.Scan(&o.Bucket, &o.Key, &blob, &o.Size, &o.ETag, &o.ContentType,
-		&headers, &userMetadata, &checksums, &o.ChecksumType, &p, &modified)
+	columns := []any{&o.Bucket, &o.Key, &blob, &o.Size, &o.ETag, &o.ContentType,
+		&headers, &userMetadata, &checksums, &o.ChecksumType, &p, &modified}
+	err := row.Scan(append(columns, extra...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ type readStatements struct {
 	getBucketPolicy   *sql.Stmt
 	getBlob           *sql.Stmt
 	listTrustStores   *sql.Stmt
-	getObject         *sql.Stmt
+	readObject        *sql.Stmt
 	listObjects       *sql.Stmt
 	listObjectsBelow  *sql.Stmt
 }
@@ -36,7 +36,7 @@ func (r *readStatements) list() []statement {
 		{&r.getBucketPolicy, getBucketPolicyQuery},
 		{&r.getBlob, getBlobQuery},
 		{&r.listTrustStores, listTrustStoresQuery},
-		{&r.getObject, getObjectQuery},
+		{&r.readObject, readObjectQuery},
 		{&r.listObjects, listObjectsQuery},
 		{&r.listObjectsBelow, listObjectsBelowQuery},
 	}
