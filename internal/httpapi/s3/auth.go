@@ -45,8 +45,9 @@ func (a SignatureAuthenticator) Authenticate(r *http.Request, bucket string) (Au
 		Body:          body,
 		DecodedLength: body.DecodedLength(),
 		Trailer:       func(name string) string { return body.Trailers().Get(name) },
-		// TakePayloadSHA256 must be a method value of body, which it changes.
-		TakePayloadSHA256: body.TakePayloadSHA256,
+		// The take functions must be method values of body, which they change.
+		TakePayloadSHA256:   body.TakePayloadSHA256,
+		TakeTrailerChecksum: body.TakeTrailerChecksum,
 	}
 	if id.Method != sigv4.MethodAnonymous {
 		auth.Identity = lookup.identity

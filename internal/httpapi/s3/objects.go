@@ -20,12 +20,18 @@ var checksumAlgorithms = []string{"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA25
 // checksumRequest finds the flexible checksum a write carries: a header
 // x-amz-checksum-<alg>, or a trailer announced by x-amz-trailer, or only an
 // algorithm named by x-amz-sdk-checksum-algorithm (compute, nothing to verify).
+// Its callers compare the checksum they compute with Expected, so the body
+// skips its own comparison of a trailer checksum and the checksum is
+// computed once (see sigv4.Body.TakeTrailerChecksum).
 func checksumRequest(r *http.Request, auth Auth) (objects.ChecksumRequest, error) {
 	if trailer := r.Header.Get("X-Amz-Trailer"); trailer != "" {
 		name := strings.ToLower(strings.TrimSpace(trailer))
 		alg, ok := strings.CutPrefix(name, "x-amz-checksum-")
 		if !ok || !knownChecksum(alg) {
 			return objects.ChecksumRequest{}, errInvalidArgument("unsupported x-amz-trailer " + trailer)
+		}
+		if auth.TakeTrailerChecksum != nil {
+			auth.TakeTrailerChecksum()
 		}
 		return objects.ChecksumRequest{
 			Algorithm: strings.ToUpper(alg),

@@ -45,9 +45,20 @@ func signedServer(t *testing.T) (*testServer, oneKey) {
 // x-amz-content-sha256.
 func signedPut(t *testing.T, s *testServer, key oneKey, path string, body []byte, payloadHash string) response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, s.url+path, bytes.NewReader(body))
+	return signedSend(t, s, key, http.MethodPut, path, body, payloadHash)
+}
+
+// signedSend sends a request signed with key, declaring payloadHash in
+// x-amz-content-sha256. headers is a list of name, value pairs, which are
+// signed too.
+func signedSend(t *testing.T, s *testServer, key oneKey, method, path string, body []byte, payloadHash string, headers ...string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, s.url+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
 	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })

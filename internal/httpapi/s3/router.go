@@ -47,6 +47,10 @@ type Auth struct {
 	// x-amz-content-sha256 declares for the body and hands its check over
 	// to the caller (see sigv4.Body.TakePayloadSHA256).
 	TakePayloadSHA256 func() (sum []byte, ok bool)
+	// TakeTrailerChecksum, when set, hands the comparison of the checksum
+	// trailer with the body over to the caller and returns the trailer's
+	// name (see sigv4.Body.TakeTrailerChecksum).
+	TakeTrailerChecksum func() (name string, ok bool)
 }
 
 // Options configure the S3 handler.

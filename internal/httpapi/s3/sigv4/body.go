@@ -90,6 +90,22 @@ func (b *Body) TakePayloadSHA256() (sum []byte, ok bool) {
 	return s.want, true
 }
 
+// TakeTrailerChecksum returns the name of the checksum trailer that
+// x-amz-trailer declares, and turns off Read's comparison of it with the
+// decoded bytes. Read still requires the trailer and checks that it decodes.
+// Before it keeps any byte, the caller must compare the checksum of every
+// byte it read with Trailers().Get(name) and reject a mismatch with
+// BadDigest. It returns false without a checksum trailer and once Read has
+// been called.
+func (b *Body) TakeTrailerChecksum() (name string, ok bool) {
+	c := b.chunked
+	if c == nil || c.checksum == nil || c.started {
+		return "", false
+	}
+	c.checksum = nil
+	return c.algorithm.HeaderName(), true
+}
+
 // DecodedLength returns the length of the decoded payload in bytes:
 // x-amz-decoded-content-length for an aws-chunked body, otherwise the
 // request's Content-Length, or -1 when unknown.
@@ -98,7 +114,7 @@ func (b *Body) DecodedLength() int64 { return b.decodedLength }
 // Trailers returns the trailing headers of an aws-chunked body, such as
 // X-Amz-Checksum-Crc32, once Read has returned io.EOF. Before that, and for
 // other bodies, it returns nil. A checksum trailer named in x-amz-trailer has
-// already been verified against the decoded bytes.
+// been compared with the decoded bytes, unless TakeTrailerChecksum was called.
 func (b *Body) Trailers() http.Header {
 	if b.chunked == nil {
 		return nil

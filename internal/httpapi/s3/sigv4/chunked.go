@@ -79,7 +79,10 @@ type chunkedReader struct {
 	signer      *streamSigner      // nil for STREAMING-UNSIGNED-PAYLOAD-TRAILER
 	trailerForm bool               // a trailer section follows the final chunk
 	algorithm   checksum.Algorithm // checksum named by x-amz-trailer, or 0
-	checksum    hash.Hash          // running checksum of the decoded data
+	// checksum is the running checksum of the decoded data, nil without
+	// algorithm and after Body.TakeTrailerChecksum.
+	checksum hash.Hash
+	started  bool // Read has been called
 
 	declared  int64 // x-amz-decoded-content-length
 	decoded   int64 // data bytes returned so far
@@ -115,6 +118,7 @@ func newChunkedReader(src io.Reader, declared int64, signer *streamSigner, trail
 // chunk's signature is checked at the end of the chunk, so a caller must
 // treat nothing as verified until Read returns io.EOF.
 func (c *chunkedReader) Read(p []byte) (int, error) {
+	c.started = true
 	if c.err != nil {
 		return 0, c.err
 	}

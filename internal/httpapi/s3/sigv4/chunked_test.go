@@ -435,3 +435,73 @@ func FuzzChunkedReader(f *testing.F) {
 		}
 	})
 }
+
+// trailerChunkedBody returns a Body over data framed as an unsigned
+// aws-chunked payload whose trailer lines are trailers.
+func trailerChunkedBody(data []byte, trailers ...string) *Body {
+	body := encodeAWSChunked(data, encodeOptions{chunkSize: 4, trailerForm: true, trailers: trailers})
+	r := newChunkedReader(bytes.NewReader(body), int64(len(data)), nil, true, checksum.CRC32)
+	return &Body{src: io.NopCloser(nil), reader: r, chunked: r, decodedLength: int64(len(data))}
+}
+
+func TestTakeTrailerChecksumHandsTheComparisonOver(t *testing.T) {
+	data := []byte("0123456789")
+	b := trailerChunkedBody(data, "x-amz-checksum-crc32:AAAAAA==")
+	name, ok := b.TakeTrailerChecksum()
+	if !ok || name != "x-amz-checksum-crc32" {
+		t.Fatalf("TakeTrailerChecksum = %q, %t; want x-amz-checksum-crc32, true", name, ok)
+	}
+	// The caller compares the checksum now, so a wrong one reads to the end.
+	got, err := io.ReadAll(b)
+	if err != nil || string(got) != string(data) {
+		t.Fatalf("read %q, %v; want %q and no error", got, err, data)
+	}
+	if v := b.Trailers().Get(name); v != "AAAAAA==" {
+		t.Errorf("trailer after EOF = %q, want AAAAAA==", v)
+	}
+}
+
+func TestTakeTrailerChecksumStillChecksTheTrailer(t *testing.T) {
+	data := []byte("0123456789")
+	for name, tc := range map[string]struct {
+		trailers []string
+		code     string
+	}{
+		"missing trailer": {nil, "MalformedTrailerError"},
+		"not base64":      {[]string{"x-amz-checksum-crc32:???"}, "InvalidRequest"},
+	} {
+		b := trailerChunkedBody(data, tc.trailers...)
+		if _, ok := b.TakeTrailerChecksum(); !ok {
+			t.Fatalf("%s: TakeTrailerChecksum = false, want true", name)
+		}
+		_, err := io.ReadAll(b)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != tc.code {
+			t.Errorf("%s: read error %v, want %s", name, err, tc.code)
+		}
+	}
+}
+
+func TestTakeTrailerChecksumOnlyBeforeRead(t *testing.T) {
+	data := []byte("0123456789")
+	b := trailerChunkedBody(data, "x-amz-checksum-crc32:"+checksum.Encode(checksum.CRC32.Sum(data)))
+	if _, err := b.Read(make([]byte, 4)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.TakeTrailerChecksum(); ok {
+		t.Error("TakeTrailerChecksum after Read = true, want false")
+	}
+
+	noTrailer := newChunkedReader(bytes.NewReader(encodeAWSChunked(data, encodeOptions{chunkSize: 4})), int64(len(data)), nil, false, 0)
+	b = &Body{src: io.NopCloser(nil), reader: noTrailer, chunked: noTrailer, decodedLength: int64(len(data))}
+	if _, ok := b.TakeTrailerChecksum(); ok {
+		t.Error("TakeTrailerChecksum without a trailer = true, want false")
+	}
+	raw, err := newBody(bodyRequest(t, unsignedPayload, strings.NewReader("raw"), 3), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := raw.TakeTrailerChecksum(); ok {
+		t.Error("TakeTrailerChecksum of a raw body = true, want false")
+	}
+}

@@ -78,7 +78,8 @@ func (c *chunkedReader) checkTrailerSignaturePresent(signatureSeen bool) error {
 }
 
 // verifyChecksum compares the checksum trailer that x-amz-trailer declared
-// with the checksum of the decoded data.
+// with the checksum of the decoded data. After Body.TakeTrailerChecksum it
+// only checks that the trailer is present and decodes.
 func (c *chunkedReader) verifyChecksum() error {
 	if c.algorithm == 0 {
 		return nil
@@ -92,7 +93,7 @@ func (c *chunkedReader) verifyChecksum() error {
 	if err != nil {
 		return ErrInvalidRequest.withMessage("Value for %s trailing header is invalid.", name)
 	}
-	if !bytes.Equal(sent, c.checksum.Sum(nil)) {
+	if c.checksum != nil && !bytes.Equal(sent, c.checksum.Sum(nil)) {
 		return ErrBadDigest.withMessage("The %v you specified did not match the calculated checksum.", c.algorithm)
 	}
 	return nil
