@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // goSDKPartSize is the part size of manager.Uploader and manager.Downloader by default.
@@ -57,6 +58,15 @@ func TestS3GoSDK(t *testing.T) {
 		}
 		if got, want := aws.ToString(uploaded.ETag), multipartETag(parts...); got != want {
 			t.Errorf("manager.Uploader ETag = %s, expected %s", got, want)
+		}
+		attributes, err := client.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{
+			Bucket: bucket, Key: aws.String("sdk/20mib.bin"), ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectParts},
+		})
+		if err != nil {
+			t.Fatalf("GetObjectAttributes: %v", err)
+		}
+		if attributes.ObjectParts == nil || aws.ToInt32(attributes.ObjectParts.TotalPartsCount) != int32(len(parts)) {
+			t.Errorf("GetObjectAttributes ObjectParts = %+v, expected TotalPartsCount %d", attributes.ObjectParts, len(parts))
 		}
 
 		downloader := manager.NewDownloader(client, func(d *manager.Downloader) { d.PartSize = goSDKPartSize }) //nolint:staticcheck // see the Uploader above

@@ -21,7 +21,7 @@ type objectAttributes struct {
 		ChecksumType   string `xml:"ChecksumType"`
 	} `xml:"Checksum"`
 	ObjectParts *struct {
-		TotalPartsCount int `xml:"TotalPartsCount"`
+		TotalPartsCount int `xml:"PartsCount"`
 	} `xml:"ObjectParts"`
 }
 

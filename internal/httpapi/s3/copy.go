@@ -122,8 +122,10 @@ type attributeChecksum struct {
 	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
+// attributeParts is the ObjectParts element. The S3 API names the
+// TotalPartsCount member PartsCount in XML, and the SDKs read only that.
 type attributeParts struct {
-	TotalPartsCount int `xml:"TotalPartsCount"`
+	TotalPartsCount int `xml:"PartsCount"`
 	Parts           []struct {
 		PartNumber     int    `xml:"PartNumber"`
 		Size           int64  `xml:"Size"`
