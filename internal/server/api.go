@@ -125,7 +125,7 @@ func (a *apiSubsystem) routes(ociHandler, adminHandler http.Handler) http.Handle
 			if hasDotSegment(path) {
 				// http.ServeMux would redirect these to a cleaned path,
 				// so a key with dot segments is rejected here instead.
-				admin.WriteProblem(w, r, http.StatusBadRequest, "the path contains an empty, '.' or '..' segment; object keys with such segments are only reachable through the S3 API")
+				admin.WriteProblem(w, r, http.StatusBadRequest, dotSegmentDetail)
 				return
 			}
 			adminAPI.ServeHTTP(w, r)
@@ -186,6 +186,11 @@ func (a *apiSubsystem) startupz(w http.ResponseWriter) {
 	}
 	writeHealth(w, http.StatusOK, nil)
 }
+
+// dotSegmentDetail explains the rejection of a management path with an
+// empty, "." or ".." segment. Object keys with "." or ".." segments are
+// invalid in both APIs, and only S3 reaches a key such as "a//b".
+const dotSegmentDetail = "the path contains an empty, '.' or '..' segment: object keys with '.' or '..' segments are invalid, and a key with an empty segment, such as a//b, is only reachable through the S3 API"
 
 // hasDotSegment reports whether a path has an empty, "." or ".." segment.
 func hasDotSegment(path string) bool {

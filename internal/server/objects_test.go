@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io/fs"
@@ -59,4 +60,26 @@ func filesUnder(t *testing.T, dir string) []string {
 		t.Fatalf("walk %s: %v", dir, err)
 	}
 	return files
+}
+
+// TestNativeAPIRejectsDotSegments checks the answer to object paths that
+// http.ServeMux would clean: 400 with a detail that says which keys exist.
+func TestNativeAPIRejectsDotSegments(t *testing.T) {
+	srv := startServer(t, false)
+	for _, path := range []string{"a/%2E%2E/b", "a/./b", "a//b"} {
+		status, body := send(t, newRequest(t, http.MethodPut, srv.api+"/api/v1/buckets/native/objects/"+path, []byte("data")))
+		if status != http.StatusBadRequest {
+			t.Errorf("PUT %s: status %d, want 400: %s", path, status, body)
+			continue
+		}
+		var problem struct {
+			Detail string `json:"detail"`
+		}
+		if err := json.Unmarshal(body, &problem); err != nil {
+			t.Fatalf("PUT %s: problem %s: %v", path, body, err)
+		}
+		if problem.Detail != dotSegmentDetail {
+			t.Errorf("PUT %s: detail %q, want %q", path, problem.Detail, dotSegmentDetail)
+		}
+	}
 }
