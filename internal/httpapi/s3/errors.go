@@ -87,11 +87,14 @@ var domainErrors = []struct {
 
 // errorBody is the S3 XML error document.
 type errorBody struct {
-	XMLName   xml.Name `xml:"Error"`
-	Code      string   `xml:"Code"`
-	Message   string   `xml:"Message"`
-	Resource  string   `xml:"Resource,omitempty"`
-	RequestID string   `xml:"RequestId"`
+	XMLName  xml.Name `xml:"Error"`
+	Code     string   `xml:"Code"`
+	Message  string   `xml:"Message"`
+	Resource string   `xml:"Resource,omitempty"`
+	// Region names the expected region of a credential scope with
+	// another one.
+	Region    string `xml:"Region,omitempty"`
+	RequestID string `xml:"RequestId"`
 }
 
 // classify returns the S3 code, status and message of err.
@@ -126,10 +129,15 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		telemetry.Logger(r.Context()).ErrorContext(r.Context(), "request failed", "error", err)
 	}
+	var region string
+	if authErr := (*sigv4.Error)(nil); errors.As(err, &authErr) {
+		region = authErr.Region
+	}
 	body, _ := xml.Marshal(errorBody{
 		Code:      code,
 		Message:   message,
 		Resource:  r.URL.Path,
+		Region:    region,
 		RequestID: w.Header().Get(requestIDHeader),
 	})
 	header := w.Header()

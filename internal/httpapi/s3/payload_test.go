@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -107,5 +108,36 @@ func TestPutObjectChecksDeclaredPayloadHash(t *testing.T) {
 	}
 	if o, err := s.store.Object(t.Context(), "payload", "bad"); err == nil {
 		t.Errorf("the rejected PUT stored %+v", o)
+	}
+}
+
+// TestWrongRegionNamesTheRegion checks that a request signed for another
+// region gets the expected region in <Region>, from which s3cmd learns
+// where to send it again.
+func TestWrongRegionNamesTheRegion(t *testing.T) {
+	s, key := signedServer(t)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, s.url+"/regional", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Content-Sha256", hexSHA256(nil))
+	creds := aws.Credentials{AccessKeyID: key.accessKey, SecretAccessKey: key.secret}
+	if err := v4.NewSigner().SignHTTP(t.Context(), creds, req, hexSHA256(nil), "s3", "eu-west-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Code   string `xml:"Code"`
+		Region string `xml:"Region"`
+	}
+	if err := xml.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusBadRequest || body.Code != "AuthorizationHeaderMalformed" || body.Region != testRegion {
+		t.Errorf("request signed for eu-west-1 = %d %+v, want 400 AuthorizationHeaderMalformed with region %s", resp.StatusCode, body, testRegion)
 	}
 }

@@ -19,6 +19,10 @@ type Error struct {
 	Message string // human-readable message for the <Message> element
 	Status  int    // HTTP status code
 	Err     error  // underlying cause, if any
+	// Region is the region the endpoint serves, set when a credential
+	// scope names another one. S3 sends it as <Region>, and s3cmd retries
+	// in that region.
+	Region string
 }
 
 // Error returns the code and message.

@@ -137,7 +137,9 @@ func (v *Verifier) checkScope(c credential, requestTime time.Time, kind *Error, 
 		return kind.withMessage("%sthe credential date %q is not the date of the request, %q.", prefix, c.day, day)
 	}
 	if c.region != v.region() {
-		return kind.withMessage("%sthe region '%s' is wrong; expecting '%s'", prefix, c.region, v.region())
+		err := kind.withMessage("%sthe region '%s' is wrong; expecting '%s'", prefix, c.region, v.region())
+		err.Region = v.region()
+		return err
 	}
 	if c.service != v.service() {
 		return kind.withMessage("%sincorrect service %q. This endpoint belongs to %q.", prefix, c.service, v.service())
