@@ -62,8 +62,8 @@ func filesUnder(t *testing.T, dir string) []string {
 	return files
 }
 
-// TestNativeAPIRejectsDotSegments checks the answer to object paths that
-// http.ServeMux would clean: 400 with a detail that says which keys exist.
+// TestNativeAPIRejectsDotSegments checks the response to object paths that
+// http.ServeMux would clean: 400 with a detail that names the valid keys.
 func TestNativeAPIRejectsDotSegments(t *testing.T) {
 	srv := startServer(t, false)
 	for _, path := range []string{"a/%2E%2E/b", "a/./b", "a//b"} {

@@ -91,8 +91,8 @@ type errorBody struct {
 	Code     string   `xml:"Code"`
 	Message  string   `xml:"Message"`
 	Resource string   `xml:"Resource,omitempty"`
-	// Region names the expected region of a credential scope with
-	// another one.
+	// Region is the region the endpoint serves, sent when the request was
+	// signed for another one.
 	Region    string `xml:"Region,omitempty"`
 	RequestID string `xml:"RequestId"`
 }
@@ -129,15 +129,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		telemetry.Logger(r.Context()).ErrorContext(r.Context(), "request failed", "error", err)
 	}
-	var region string
-	if authErr := (*sigv4.Error)(nil); errors.As(err, &authErr) {
-		region = authErr.Region
-	}
 	body, _ := xml.Marshal(errorBody{
 		Code:      code,
 		Message:   message,
 		Resource:  r.URL.Path,
-		Region:    region,
+		Region:    expectedRegion(err),
 		RequestID: w.Header().Get(requestIDHeader),
 	})
 	header := w.Header()
@@ -151,6 +147,16 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		_, _ = w.Write([]byte(xml.Header))
 		_, _ = w.Write(body)
 	}
+}
+
+// expectedRegion returns the region that a credential scope for another
+// region should have named, or "" for every other error.
+func expectedRegion(err error) string {
+	var authErr *sigv4.Error
+	if !errors.As(err, &authErr) {
+		return ""
+	}
+	return authErr.Region
 }
 
 // unavailable sets Retry-After for a storage failure, logs the failure
