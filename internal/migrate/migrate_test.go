@@ -34,6 +34,7 @@ func TestMigrateToPostgresAndS3(t *testing.T) {
 
 	t.Run("OneRun", func(t *testing.T) {
 		to := targetConfig(newDatabase(t), s3, "one-run")
+		keepUploadsFolder(t, to)
 		report, err := server.Migrate(t.Context(), src.cfg, to, testLogger(t), migrate.Options{})
 		if err != nil {
 			t.Fatalf("migrate: %v", err)
@@ -44,6 +45,7 @@ func TestMigrateToPostgresAndS3(t *testing.T) {
 
 	t.Run("InterruptedAndResumed", func(t *testing.T) {
 		to := targetConfig(newDatabase(t), s3, "resumed")
+		keepUploadsFolder(t, to)
 		// Cancel once a little over half of the records are stored: the
 		// blob links, manifests and tags come first, then the objects.
 		stopAfter := (src.objects + src.manifests) / 2
@@ -194,6 +196,26 @@ func targetConfig(dbURL string, s3 s3Server, prefix string) config.Config {
 	cfg.Metadata.Driver = "postgres"
 	cfg.Metadata.Postgres.URL = dbURL
 	return cfg
+}
+
+// keepUploadsFolder stores one key under uploads/ in the target's bucket,
+// so that versitygw never deletes that folder. Its posix backend removes a
+// folder that a delete left empty, and a PutObject into the same folder at
+// that moment fails with 409 ExistingObjectIsDirectory. The migration moves
+// each staged upload to its content key, which deletes it from uploads/, so
+// it empties the folder while other copies still write to it.
+func keepUploadsFolder(t *testing.T, cfg config.Config) {
+	t.Helper()
+	w, err := openTarget(t, cfg).driver.Writer(t.Context(), "uploads/keep", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("keeps the folder")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // opened returns the source's stores for comparisons.
